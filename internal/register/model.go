@@ -1,0 +1,186 @@
+// Package register is the case register (台账) in PostgreSQL: the queryable copy of every case
+// and its audit trail. Temporal runs the process; the register answers lists, searches and
+// statistics. Workflows write to it only through activities, in transition order.
+package register
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+)
+
+// Errors the API maps to status codes.
+var (
+	// ErrNotFound: no such case, unit, staff member or calendar year.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the write collides with existing data (e.g. an idempotency key reused for
+	// a different request).
+	ErrConflict = errors.New("conflict")
+)
+
+// Petitioner is a person raising a petition. Personal data: kept in the register only.
+type Petitioner struct {
+	Name     string `json:"name"`
+	IDNumber string `json:"id_number,omitempty"`
+	Phone    string `json:"phone,omitempty"`
+	Address  string `json:"address,omitempty"`
+}
+
+// Attachment is metadata of a file handed in with a petition; the file itself lives elsewhere.
+type Attachment struct {
+	Name        string `json:"name"`
+	ContentType string `json:"content_type,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	Ref         string `json:"ref,omitempty"`
+}
+
+// NewCase is a registration as the clerk entered it.
+type NewCase struct {
+	// IdempotencyKey: the same key returns the same case (optional).
+	IdempotencyKey string
+	Channel        string
+	Category       string
+	Topic          string
+	Content        string
+	Location       string
+	GroupSize      int
+	Petitioners    []Petitioner
+	Attachments    []Attachment
+	Policy         string
+	ReceivedAt     time.Time
+	RegisteredAt   time.Time
+	// RegisteredBy is the clerk's staff ID (首问负责制: stays the petitioner's contact).
+	RegisteredBy  string
+	SuggestedUnit string
+}
+
+// Case is one row of the register.
+type Case struct {
+	CaseNo          string          `json:"case_no"`
+	QueryCode       string          `json:"query_code,omitempty"`
+	Channel         string          `json:"channel"`
+	Category        string          `json:"category"`
+	Topic           string          `json:"topic"`
+	Content         string          `json:"content,omitempty"`
+	Location        string          `json:"location,omitempty"`
+	GroupSize       int             `json:"group_size"`
+	Policy          string          `json:"policy"`
+	SuggestedUnit   string          `json:"suggested_unit,omitempty"`
+	Unit            string          `json:"unit,omitempty"`
+	Handler         string          `json:"handler,omitempty"`
+	Leader          string          `json:"leader,omitempty"`
+	ReviewUnit      string          `json:"review_unit,omitempty"`
+	ReReviewUnit    string          `json:"re_review_unit,omitempty"`
+	Stage           string          `json:"stage"`
+	Overdue         bool            `json:"overdue"`
+	EscalationLevel int             `json:"escalation_level"`
+	RegisteredBy    string          `json:"registered_by,omitempty"`
+	ReceivedAt      time.Time       `json:"received_at"`
+	RegisteredAt    time.Time       `json:"registered_at"`
+	AcceptedAt      *time.Time      `json:"accepted_at,omitempty"`
+	DueAt           *time.Time      `json:"due_at,omitempty"`
+	RepliedAt       *time.Time      `json:"replied_at,omitempty"`
+	ClosedAt        *time.Time      `json:"closed_at,omitempty"`
+	OnTime          *bool           `json:"on_time,omitempty"`
+	Evaluation      string          `json:"evaluation,omitempty"`
+	RepeatCount     int             `json:"repeat_count"`
+	Seq             int64           `json:"seq"`
+	Petitioners     []Petitioner    `json:"petitioners,omitempty"`
+	Attachments     []Attachment    `json:"attachments,omitempty"`
+	Deadline        json.RawMessage `json:"deadline,omitempty"` // workflows.Deadline as last projected
+	UpdatedAt       time.Time       `json:"updated_at"`
+}
+
+// Unit is a department or agency; Parent is the next-higher agency used for review and
+// re-review.
+type Unit struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Parent string `json:"parent,omitempty"`
+	Head   string `json:"head,omitempty"`   // staff ID of the unit head
+	Leader string `json:"leader,omitempty"` // staff ID of the unit's leader
+	Email  string `json:"email,omitempty"`
+}
+
+// Staff is a member of staff who acts on cases.
+type Staff struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Role  string `json:"role"` // a workflows.Role
+	Unit  string `json:"unit"`
+	Phone string `json:"phone,omitempty"`
+}
+
+// RoutingRule sends a category/topic to the responsible unit (谁主管谁负责).
+type RoutingRule struct {
+	ID int64 `json:"id"`
+	// Keyword matched in the topic (case-insensitive); Category empty matches any category.
+	Keyword  string `json:"keyword"`
+	Category string `json:"category,omitempty"`
+	Unit     string `json:"unit"`
+	Priority int    `json:"priority"`
+}
+
+// ListFilter selects cases; zero fields do not filter. Results are sorted by due date, then
+// case number, and paged by an opaque cursor.
+type ListFilter struct {
+	Stage           string
+	Unit            string
+	Category        string
+	Channel         string
+	Overdue         *bool
+	DueBefore       *time.Time
+	DueAfter        *time.Time
+	EscalationLevel *int
+	Text            string
+	Limit           int
+	Cursor          string
+}
+
+// Page is one page of a list.
+type Page struct {
+	Cases      []Case `json:"cases"`
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// Stats are the figures petition offices report for a period (and optionally one unit).
+type Stats struct {
+	From              time.Time      `json:"from"`
+	To                time.Time      `json:"to"`
+	Unit              string         `json:"unit,omitempty"`
+	Received          int            `json:"received"`
+	ByChannel         map[string]int `json:"by_channel"`
+	ByCategory        map[string]int `json:"by_category"`
+	Accepted          int            `json:"accepted"`
+	Closed            int            `json:"closed"`
+	ClosedOnTime      int            `json:"closed_on_time"`
+	OnTimeRate        float64        `json:"on_time_rate"` // 按期办结率
+	OverdueNow        int            `json:"overdue_now"`
+	Evaluated         int            `json:"evaluated"`
+	Satisfied         int            `json:"satisfied"` // satisfied + basically satisfied
+	SatisfactionRate  float64        `json:"satisfaction_rate"`  // 满意率
+	ParticipationRate float64        `json:"participation_rate"` // 参评率
+	ReviewRequested   int            `json:"review_requested"`
+	ReviewRate        float64        `json:"review_rate"`
+	ReReviewRequested int            `json:"re_review_requested"`
+	ReReviewRate      float64        `json:"re_review_rate"`
+	RepeatPetitions   int            `json:"repeat_petitions"`
+	GroupPetitions    int            `json:"group_petitions"`
+}
+
+// MonthlyRow is one unit's line in the monthly ledger.
+type MonthlyRow struct {
+	Month        string  `json:"month"` // YYYY-MM
+	Unit         string  `json:"unit"`
+	UnitName     string  `json:"unit_name"`
+	Received     int     `json:"received"`
+	Accepted     int     `json:"accepted"`
+	Closed       int     `json:"closed"`
+	ClosedOnTime int     `json:"closed_on_time"`
+	OnTimeRate   float64 `json:"on_time_rate"`
+	OverdueNow   int     `json:"overdue_now"`
+	Satisfied    int     `json:"satisfied"`
+	Evaluated    int     `json:"evaluated"`
+	Reviews      int     `json:"reviews"`
+	ReReviews    int     `json:"re_reviews"`
+}

@@ -1,0 +1,364 @@
+// Package workflows holds the petition lifecycle workflow. This file is its contract: everything
+// a client (the API, the tests, an operator with the Temporal CLI) needs to start a case, act on
+// it and read it, without depending on how the workflow is written.
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/petitions/petitions/internal/calendar"
+)
+
+// TaskQueue is the task queue every petition workflow and activity runs on.
+const TaskQueue = "petitions"
+
+// WorkflowName is the registered name of the petition workflow.
+const WorkflowName = "Petition"
+
+// WorkflowIDPrefix starts every petition workflow ID.
+const WorkflowIDPrefix = "petition-"
+
+// WorkflowID is the workflow ID of a case, e.g. "petition-2026-000123" for case 2026-000123,
+// so supervisors can find a case in the Web UI by its number.
+func WorkflowID(caseNo string) string { return WorkflowIDPrefix + caseNo }
+
+// Stage is where a case stands in its life.
+type Stage string
+
+const (
+	StageRegistered Stage = "registered" // 登记: waiting for the acceptance decision
+	StageHandling   Stage = "handling"   // 办理: accepted, the unit investigates
+	StageReplied    Stage = "replied"    // 已答复: the petitioner may evaluate or ask for review
+	StageReview     Stage = "review"     // 复查: the next-higher unit reviews
+	StageReviewed   Stage = "reviewed"   // 复查已答复: the petitioner may ask for re-review
+	StageReReview   Stage = "re_review"  // 复核: the reviewer's next-higher unit decides, finally
+	StageClosed     Stage = "closed"     // 办结
+	StageTerminated Stage = "terminated" // 终结 (三级终结): never accepted again
+	StageRejected   Stage = "rejected"   // 不予受理
+	StageWithdrawn  Stage = "withdrawn"  // 撤回
+)
+
+// Final reports whether no action can change the case any more.
+func (s Stage) Final() bool {
+	switch s {
+	case StageClosed, StageTerminated, StageRejected, StageWithdrawn:
+		return true
+	}
+	return false
+}
+
+// Clock names a deadline a stage runs on.
+type Clock string
+
+const (
+	ClockAcceptance     Clock = "acceptance"      // registered: decide whether to accept
+	ClockHandling       Clock = "handling"        // handling: reply to the petitioner
+	ClockReviewRequest  Clock = "review_request"  // replied: the petitioner's window to ask for review
+	ClockReview         Clock = "review"          // review: the review decision
+	ClockReReviewWindow Clock = "re_review_request"
+	ClockReReview       Clock = "re_review" // re_review: the final decision; hearings excluded
+)
+
+// Role is what an actor may do. Until staff authentication exists the API resolves the acting
+// staff member from the register; validators check the role and unit on every action.
+type Role string
+
+const (
+	RoleClerk      Role = "clerk"      // registry office: registers, accepts, rejects, forwards
+	RoleHandler    Role = "handler"    // 承办人: replies, asks for extensions, pauses the clock
+	RoleLeader     Role = "leader"     // unit head or leader in charge: decides extensions
+	RoleSupervisor Role = "supervisor" // 督查: supervises, reassigns
+	RoleReviewer   Role = "reviewer"   // staff of a review or re-review agency
+	RolePetitioner Role = "petitioner" // the petitioner: evaluates, asks for review, withdraws
+	RoleSystem     Role = "system"     // the workflow itself (timers)
+)
+
+// Actor is who performed an action; recorded with every event.
+type Actor struct {
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"`
+	Role Role   `json:"role"`
+	// Unit is the actor's unit code; empty for petitioners and the system.
+	Unit string `json:"unit,omitempty"`
+}
+
+// Search attributes kept current on every transition, so supervisors can filter live cases in
+// the Web UI, e.g. `PetitionOverdue = true AND PetitionUnit = "construction"`. They fit within the
+// SQLite visibility limits of the dev server.
+var (
+	SearchCaseNo          = temporal.NewSearchAttributeKeyKeyword("PetitionCaseNo")
+	SearchStage           = temporal.NewSearchAttributeKeyKeyword("PetitionStage")
+	SearchUnit            = temporal.NewSearchAttributeKeyKeyword("PetitionUnit")
+	SearchCategory        = temporal.NewSearchAttributeKeyKeyword("PetitionCategory")
+	SearchChannel         = temporal.NewSearchAttributeKeyKeyword("PetitionChannel")
+	SearchLeader          = temporal.NewSearchAttributeKeyKeyword("PetitionLeader")
+	SearchPolicy          = temporal.NewSearchAttributeKeyKeyword("PetitionPolicy")
+	SearchDueAt           = temporal.NewSearchAttributeKeyTime("PetitionDueAt")
+	SearchOverdue         = temporal.NewSearchAttributeKeyBool("PetitionOverdue")
+	SearchEscalationLevel = temporal.NewSearchAttributeKeyInt64("PetitionEscalationLevel")
+)
+
+// Period, Pause and Explanation are the legal calendar's types, used in the contract.
+type (
+	Period      = calendar.Period
+	Pause       = calendar.Pause
+	Explanation = calendar.Explanation
+)
+
+// Ladder is the escalation ladder of one clock. Offsets are plain durations: the ladder reacts
+// to the deadline, it is not itself a statutory period. A zero offset disables that step.
+type Ladder struct {
+	// ReminderBefore: a reminder 催办 to the handler this long before the deadline.
+	ReminderBefore Duration `json:"reminder_before"`
+	// At the deadline the case turns overdue and a supervision notice 督办 goes to the unit head.
+	// LeaderAfter: this long after the deadline, escalate to the leader in charge (or unit leader).
+	LeaderAfter Duration `json:"leader_after"`
+	// SuperiorAfter: this long after the deadline, escalate to the superior unit's leader.
+	SuperiorAfter Duration `json:"superior_after"`
+}
+
+// Policy is the set of time limits a case runs under. It is copied into the case when the case
+// starts, so a running case never changes rules silently.
+type Policy struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
+	// Acceptance: from receipt to the acceptance decision (15 days by statute).
+	Acceptance Period `json:"acceptance"`
+	// Handling: from acceptance to the reply (one calendar month by default; 60 days by statute).
+	Handling Period `json:"handling"`
+	// MaxExtension: the longest single extension of the handling limit (30 days by statute).
+	MaxExtension Period `json:"max_extension"`
+	// ReviewRequestWindow: from the reply, the petitioner's window to ask for review.
+	ReviewRequestWindow Period `json:"review_request_window"`
+	// Review: from the review request to the review decision.
+	Review Period `json:"review"`
+	// ReReviewRequestWindow: from the review decision, the window to ask for re-review.
+	ReReviewRequestWindow Period `json:"re_review_request_window"`
+	// ReReview: from the re-review request to the final decision; hearings excluded.
+	ReReview Period `json:"re_review"`
+	// Ladder applies to every staff clock (acceptance, handling, review, re-review).
+	Ladder Ladder `json:"ladder"`
+	// ForwardRestartsClock: a forwarded case gets a fresh acceptance period at the new unit.
+	ForwardRestartsClock bool `json:"forward_restarts_clock"`
+}
+
+// PetitionInput starts a case. It carries no personal data: names, ID numbers and contents
+// stay in the register, so Temporal histories can be shown to supervisors as they are.
+type PetitionInput struct {
+	CaseNo   string `json:"case_no"`
+	Channel  string `json:"channel"`
+	Category string `json:"category"`
+	Topic    string `json:"topic"`
+	// SuggestedUnit is the unit the routing rules point at; the clerk may accept elsewhere.
+	SuggestedUnit string `json:"suggested_unit,omitempty"`
+	GroupSize     int    `json:"group_size,omitempty"`
+	// ReceivedAt starts the acceptance clock; RegisteredAt is when the clerk entered it.
+	ReceivedAt   time.Time `json:"received_at"`
+	RegisteredAt time.Time `json:"registered_at"`
+	RegisteredBy Actor     `json:"registered_by"`
+	Policy       Policy    `json:"policy"`
+}
+
+// Update names: every staff or petitioner action is a Workflow Update with a validator, so an
+// action that is not allowed now is refused before it touches history. The HTTP idempotency key
+// becomes the Update ID.
+const (
+	UpdateAwaitRegistration = "await_registration" // no-op: returns the state once deadlines are set
+	UpdateAccept            = "accept"
+	UpdateReject            = "reject"
+	UpdateForward           = "forward"
+	UpdateReply             = "reply"
+	UpdateRequestExtension  = "request_extension"
+	UpdateDecideExtension   = "decide_extension"
+	UpdateReassign          = "reassign"
+	UpdatePause             = "pause"
+	UpdateResume            = "resume"
+	UpdateSupervise         = "supervise"
+	UpdateEvaluate          = "evaluate"
+	UpdateRequestReview     = "request_review"
+	UpdateReviewDecision    = "review_decision"
+	UpdateRequestReReview   = "request_re_review"
+	UpdateReReviewDecision  = "re_review_decision"
+	UpdateWithdraw          = "withdraw"
+	UpdateLinkRepeat        = "link_repeat"
+)
+
+// SignalCalendarChanged tells a running case that the holiday calendar changed: it recomputes
+// its future deadlines and re-arms its timers.
+const SignalCalendarChanged = "calendar_changed"
+
+// QueryState returns the CaseState.
+const QueryState = "state"
+
+// ActionInput is the argument of every action update. Fields not used by an action are ignored;
+// fields an action needs are checked by its validator.
+type ActionInput struct {
+	Actor Actor `json:"actor"`
+	// Unit: accept (handling unit), forward (receiving unit), reassign (new unit).
+	Unit string `json:"unit,omitempty"`
+	// Handler: accept, reassign (staff ID of the 承办人).
+	Handler string `json:"handler,omitempty"`
+	// Leader: accept, reassign (leader in charge 包案领导, optional).
+	Leader string `json:"leader,omitempty"`
+	// Reason: reject, forward, request_extension, pause, withdraw, decide_extension.
+	Reason string `json:"reason,omitempty"`
+	// Opinion: reply (处理意见), review_decision, re_review_decision, supervise (instruction).
+	Opinion string `json:"opinion,omitempty"`
+	// Days: request_extension (days asked for, in the handling period's unit).
+	Days int `json:"days,omitempty"`
+	// Approved: decide_extension.
+	Approved *bool `json:"approved,omitempty"`
+	// Outcome: review_decision and re_review_decision, "uphold" or "revise".
+	Outcome string `json:"outcome,omitempty"`
+	// Evaluation: evaluate, one of Evaluation*.
+	Evaluation string `json:"evaluation,omitempty"`
+	// NewDueAt: supervise may set a new deadline for the current clock.
+	NewDueAt *time.Time `json:"new_due_at,omitempty"`
+	// Channel and ReceivedAt: link_repeat (the repeat submission).
+	Channel    string    `json:"channel,omitempty"`
+	ReceivedAt time.Time `json:"received_at,omitzero"`
+}
+
+// Evaluations 满意度评价.
+const (
+	EvaluationSatisfied      = "satisfied"       // 满意
+	EvaluationBasicSatisfied = "basic_satisfied" // 基本满意
+	EvaluationDissatisfied   = "dissatisfied"    // 不满意
+)
+
+// Decision outcomes of review and re-review.
+const (
+	OutcomeUphold = "uphold" // 维持
+	OutcomeRevise = "revise" // 撤销或变更
+)
+
+// Deadline is the clock a stage runs on, with its explanation.
+type Deadline struct {
+	Clock Clock     `json:"clock"`
+	Start time.Time `json:"start"`
+	Due   time.Time `json:"due"`
+	// Paused is true while the clock stands still.
+	Paused      bool        `json:"paused"`
+	Pauses      []Pause     `json:"pauses,omitempty"`
+	Extensions  []Period    `json:"extensions,omitempty"`
+	Explanation Explanation `json:"explanation"`
+}
+
+// ExtensionRequest is a pending request to extend the handling limit.
+type ExtensionRequest struct {
+	Days        int       `json:"days"`
+	Reason      string    `json:"reason"`
+	RequestedBy Actor     `json:"requested_by"`
+	RequestedAt time.Time `json:"requested_at"`
+}
+
+// CaseState is the live state of a case: the result of every action update and of QueryState.
+type CaseState struct {
+	CaseNo   string `json:"case_no"`
+	Stage    Stage  `json:"stage"`
+	Policy   string `json:"policy"`
+	Channel  string `json:"channel"`
+	Category string `json:"category"`
+	Topic    string `json:"topic"`
+	// Unit is the unit now responsible; SuggestedUnit what routing proposed.
+	Unit          string `json:"unit,omitempty"`
+	SuggestedUnit string `json:"suggested_unit,omitempty"`
+	Handler       string `json:"handler,omitempty"`
+	Leader        string `json:"leader,omitempty"`
+	ReviewUnit    string `json:"review_unit,omitempty"`
+	ReReviewUnit  string `json:"re_review_unit,omitempty"`
+	// Deadline is the running clock; nil in final stages.
+	Deadline *Deadline `json:"deadline,omitempty"`
+	// Overdue: the running clock's deadline has passed without the action it waits for.
+	Overdue bool `json:"overdue"`
+	// EscalationLevel: 0 none, 1 overdue notice to the unit head, 2 leader, 3 superior unit.
+	EscalationLevel int `json:"escalation_level"`
+	// ExtensionUsed: the one extension allowed has been decided (approved or denied).
+	ExtensionUsed    bool              `json:"extension_used"`
+	PendingExtension *ExtensionRequest `json:"pending_extension,omitempty"`
+	ReceivedAt       time.Time         `json:"received_at"`
+	RegisteredAt     time.Time         `json:"registered_at"`
+	AcceptedAt       *time.Time        `json:"accepted_at,omitempty"`
+	RepliedAt        *time.Time        `json:"replied_at,omitempty"`
+	ClosedAt         *time.Time        `json:"closed_at,omitempty"`
+	// RepliedLate: the reply came after the handling deadline (for the statistics).
+	RepliedLate bool   `json:"replied_late"`
+	Evaluation  string `json:"evaluation,omitempty"`
+	RepeatCount int    `json:"repeat_count"`
+	// Seq is the transition sequence: it rises by one with every recorded event.
+	Seq int64 `json:"seq"`
+}
+
+// Event types recorded in the register's audit trail (痕迹).
+const (
+	EventRegistered         = "registered"
+	EventAccepted           = "accepted"
+	EventRejected           = "rejected"
+	EventForwarded          = "forwarded"
+	EventReminderSent       = "reminder_sent"
+	EventOverdue            = "overdue"
+	EventEscalated          = "escalated"
+	EventReplied            = "replied"
+	EventExtensionRequested = "extension_requested"
+	EventExtensionDecided   = "extension_decided"
+	EventReassigned         = "reassigned"
+	EventPaused             = "paused"
+	EventResumed            = "resumed"
+	EventSupervised         = "supervised"
+	EventEvaluated          = "evaluated"
+	EventReviewRequested    = "review_requested"
+	EventReviewDecided      = "review_decided"
+	EventReReviewRequested  = "re_review_requested"
+	EventReReviewDecided    = "re_review_decided"
+	EventClosed             = "closed"
+	EventTerminated         = "terminated"
+	EventWithdrawn          = "withdrawn"
+	EventRepeatLinked       = "repeat_linked"
+	EventDeadlineChanged    = "deadline_changed"
+)
+
+// Event is one entry of a case's audit trail.
+type Event struct {
+	Seq     int64          `json:"seq"`
+	Type    string         `json:"type"`
+	At      time.Time      `json:"at"`
+	Actor   Actor          `json:"actor"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// Transition is what the workflow hands the register after every change: the event and the
+// state after it. The register applies it only if Seq is newer than what it holds.
+type Transition struct {
+	Event Event     `json:"event"`
+	State CaseState `json:"state"`
+}
+
+// Notice is a message the notifier delivers (reminder, supervision notice, escalation).
+// Key is unique per case and step, so a retried delivery is recognised by the receiver.
+type Notice struct {
+	Key       string `json:"key"`
+	CaseNo    string `json:"case_no"`
+	Kind      string `json:"kind"`
+	Recipient string `json:"recipient"`
+	Unit      string `json:"unit,omitempty"`
+	Message   string `json:"message"`
+}
+
+// UnitInfo is what the workflow learns about a unit from the register.
+type UnitInfo struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Parent string `json:"parent,omitempty"`
+	Head   string `json:"head,omitempty"`
+	Leader string `json:"leader,omitempty"`
+}
+
+// Activity names, registered from the activities package's methods.
+const (
+	ActivityComputeDeadline  = "ComputeDeadline"
+	ActivityRecordTransition = "RecordTransition"
+	ActivityNotify           = "Notify"
+	ActivityLookupUnit       = "LookupUnit"
+)
