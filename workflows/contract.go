@@ -362,3 +362,9 @@ const (
 	ActivityNotify           = "Notify"
 	ActivityLookupUnit       = "LookupUnit"
 )
+
+// SearchAttributeKeys lists every search attribute above, for registering them on a server.
+var SearchAttributeKeys = []temporal.SearchAttributeKey{
+	SearchCaseNo, SearchStage, SearchUnit, SearchCategory, SearchChannel, SearchLeader,
+	SearchPolicy, SearchDueAt, SearchOverdue, SearchEscalationLevel,
+}

@@ -1,0 +1,47 @@
+# The two commands a newcomer needs: `make run` (the whole stack) and `make test` (every test).
+GO ?= go
+# Never let the go command fetch a newer toolchain: the project pins the installed Go.
+export GOTOOLCHAIN := local
+
+.PHONY: run test build vet unit e2e bench record-histories clean
+
+## run: the whole stack on embedded defaults (PostgreSQL, Temporal + Web UI, worker, API)
+run: bin/devstack
+	./bin/devstack
+
+## build: the service binary and the dev stack
+build: bin/petitiond bin/devstack
+
+bin/petitiond: FORCE
+	$(GO) build -o $@ ./cmd/petitiond
+
+bin/devstack: FORCE
+	$(GO) build -o $@ ./cmd/devstack
+
+## test: vet, unit tests and end-to-end tests against real PostgreSQL and Temporal
+test: vet
+	$(GO) test -count=1 -timeout 40m ./...
+
+vet:
+	$(GO) vet ./...
+
+## unit: only the fast tests (no Temporal server)
+unit:
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
+
+## e2e: only the end-to-end tests
+e2e:
+	$(GO) test -count=1 -v -timeout 30m ./e2e/
+
+## bench: benchmarks, side by side in one run
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## record-histories: re-record the workflow histories used by the replay test
+record-histories:
+	PETITIONS_RECORD_HISTORIES=1 $(GO) test -count=1 -run TestRecordHistories ./e2e/
+
+clean:
+	rm -rf bin
+
+FORCE:

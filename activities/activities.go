@@ -1,0 +1,120 @@
+// Package activities holds the side effects of the petition workflow: projecting transitions
+// into the register, computing deadlines on the legal calendar, looking up units and sending
+// notices. Every write is idempotent, keyed by case number and transition sequence, because
+// Temporal retries activities.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/petitions/petitions/internal/calendar"
+	"github.com/petitions/petitions/internal/notify"
+	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/workflows"
+)
+
+// Activities are registered on the worker by method name; the names are the contract's
+// Activity* constants.
+type Activities struct {
+	Store    *register.Store
+	Notifier notify.Notifier
+
+	// The calendar is read from the register and cached briefly: a deadline computation must
+	// see an imported year within a minute, but need not hit the database every time.
+	mu        sync.Mutex
+	cal       *calendar.Calendar
+	calLoaded time.Time
+}
+
+// New returns the activities over a register and a notifier.
+func New(store *register.Store, n notify.Notifier) *Activities {
+	return &Activities{Store: store, Notifier: n}
+}
+
+// calendarTTL bounds how stale a cached holiday calendar may be. A calendar import also
+// signals running cases, which recompute after this has passed or the cache was dropped.
+const calendarTTL = 30 * time.Second
+
+// ComputeDeadline computes a clock's due instant and its explanation on the legal calendar.
+func (a *Activities) ComputeDeadline(ctx context.Context, req calendar.Request) (calendar.Explanation, error) {
+	cal, err := a.calendar(ctx)
+	if err != nil {
+		return calendar.Explanation{}, err
+	}
+	exp, err := cal.Compute(req)
+	if err != nil {
+		// A malformed request will not get better by retrying.
+		return calendar.Explanation{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidDeadline", err)
+	}
+	return exp, nil
+}
+
+// InvalidateCalendar drops the cached calendar (after an import in the same process).
+func (a *Activities) InvalidateCalendar() {
+	a.mu.Lock()
+	a.cal = nil
+	a.mu.Unlock()
+}
+
+func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cal != nil && time.Since(a.calLoaded) < calendarTTL {
+		return a.cal, nil
+	}
+	years, err := a.Store.CalendarYears(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("load holiday calendar: %w", err)
+	}
+	// Years shipped with the code fill in what the register does not have yet.
+	have := map[int]bool{}
+	for _, y := range years {
+		have[y.Year] = true
+	}
+	for _, y := range calendar.Builtin() {
+		if !have[y.Year] {
+			years = append(years, y)
+		}
+	}
+	cal, err := calendar.New(years...)
+	if err != nil {
+		return nil, fmt.Errorf("holiday calendar: %w", err)
+	}
+	a.cal, a.calLoaded = cal, time.Now()
+	return cal, nil
+}
+
+// RecordTransition projects one transition into the register. The register ignores a
+// transition older than what it holds, so retries and late deliveries are harmless.
+func (a *Activities) RecordTransition(ctx context.Context, tr workflows.Transition) error {
+	return a.Store.ApplyTransition(ctx, tr)
+}
+
+// Notify delivers a reminder, supervision notice or escalation.
+func (a *Activities) Notify(ctx context.Context, n workflows.Notice) error {
+	err := a.Notifier.Notify(ctx, n)
+	var perm *notify.PermanentError
+	if errors.As(err, &perm) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "NoticeRefused", err)
+	}
+	return err
+}
+
+// LookupUnit returns a unit with its parent and responsible people, from the register.
+func (a *Activities) LookupUnit(ctx context.Context, code string) (workflows.UnitInfo, error) {
+	u, err := a.Store.Unit(ctx, code)
+	if errors.Is(err, register.ErrNotFound) {
+		return workflows.UnitInfo{}, temporal.NewNonRetryableApplicationError(
+			fmt.Sprintf("unit %q is not in the register", code), "UnknownUnit", err)
+	}
+	if err != nil {
+		return workflows.UnitInfo{}, err
+	}
+	return workflows.UnitInfo{Code: u.Code, Name: u.Name, Parent: u.Parent, Head: u.Head, Leader: u.Leader}, nil
+}

@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/petitions/petitions/internal/devstack"
+	"github.com/petitions/petitions/workflows"
+)
+
+func TestHealthAndReadiness(t *testing.T) {
+	var out map[string]any
+	if code := call(t, "GET", "/healthz", nil, &out); code != http.StatusOK {
+		t.Fatalf("healthz: %d", code)
+	}
+	if code := call(t, "GET", "/readyz", nil, &out); code != http.StatusOK {
+		t.Fatalf("readyz: %d %v", code, out)
+	}
+}
+
+// The namespace carries the project's search attributes and keeps closed cases long enough.
+func TestNamespaceIsSetUp(t *testing.T) {
+	c := stack.Service.Temporal()
+	ctx := context.Background()
+	sa, err := c.OperatorService().ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range workflows.SearchAttributeKeys {
+		if _, ok := sa.GetCustomAttributes()[k.GetName()]; !ok {
+			t.Errorf("search attribute %s not registered", k.GetName())
+		}
+	}
+	ns, err := c.WorkflowService().DescribeNamespace(ctx, &workflowservice.DescribeNamespaceRequest{Namespace: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := ns.GetConfig().GetWorkflowExecutionRetentionTtl().AsDuration(); r < 30*24*time.Hour {
+		t.Errorf("retention %s, want at least 30 days", r)
+	}
+}
+
+// Nobody touches the case: the ladder runs by itself — reminder, overdue with a supervision
+// notice, leader, superior — visible in the register and the event list.
+func TestOverdueEscalatesUnattended(t *testing.T) {
+	r := registerCase(t, "e2e_fast", petitioner(), "unpaid wages at a building site")
+	no := r.CaseNo
+	var v caseView
+	eventually(t, 60*time.Second, "escalation level 3 in the register", func() bool {
+		v = getCase(t, no)
+		return v.Case.EscalationLevel == 3
+	})
+	if !v.Case.Overdue {
+		t.Errorf("register row not overdue: %+v", v.Case)
+	}
+	wantEvents(t, no, "registered", "reminder_sent", "overdue", "escalated")
+	types := eventTypes(t, no)
+	count := map[string]int{}
+	for _, ty := range types {
+		count[ty]++
+	}
+	if count["reminder_sent"] != 1 || count["overdue"] != 1 || count["escalated"] != 2 {
+		t.Errorf("each ladder step must fire once: %v", types)
+	}
+	// Overdue cases of one unit are listed by the register.
+	var page struct {
+		Cases []struct {
+			CaseNo string `json:"case_no"`
+		} `json:"cases"`
+	}
+	if code := call(t, "GET", "/api/v1/petitions?overdue=true&stage=registered", nil, &page); code != http.StatusOK {
+		t.Fatalf("list: %d", code)
+	}
+	found := false
+	for _, c := range page.Cases {
+		found = found || c.CaseNo == no
+	}
+	if !found {
+		t.Errorf("%s not among overdue registered cases", no)
+	}
+}
+
+// The dev stack keeps its data: stop it and start it again on the same folder and the case is
+// still there, its workflow still running; a second stack on the same folder is refused.
+func TestDevStackRestartKeepsCases(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a second stack")
+	}
+	dir := filepath.Join(t.TempDir(), "dev")
+	ctx := context.Background()
+	opts := devstack.Options{Dir: dir, HTTPAddr: "127.0.0.1:0", Seed: true, Config: testConfig(), Logger: testLogger()}
+	s, err := devstack.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := devstack.Start(ctx, opts); err == nil {
+		t.Fatal("a second dev stack on the same folder started")
+	}
+	saved := baseURL
+	t.Cleanup(func() { baseURL = saved })
+	baseURL = "http://" + s.Service.Addr()
+	r := registerCase(t, "default", petitioner(), "restart keeps this case")
+	s.Stop()
+
+	s, err = devstack.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	baseURL = "http://" + s.Service.Addr()
+	v := getCase(t, r.CaseNo)
+	if v.Case.Stage != "registered" || v.State == nil || v.State.Stage != workflows.StageRegistered {
+		t.Fatalf("after restart: %+v state %+v", v.Case, v.State)
+	}
+	act(t, r.CaseNo, "accept", map[string]any{"actor": clerk, "unit": "construction", "handler": handler}, http.StatusOK)
+}
+
+// recordHistory writes the case's workflow history under workflows/testdata/histories when
+// PETITIONS_RECORD_HISTORIES is set (make record-histories), for the replay test.
+func recordHistory(t *testing.T, caseNo string) {
+	if os.Getenv("PETITIONS_RECORD_HISTORIES") == "" {
+		return
+	}
+	c := stack.Service.Temporal()
+	iter := c.GetWorkflowHistory(context.Background(), workflows.WorkflowID(caseNo), "", false, 0)
+	var events []json.RawMessage
+	for iter.HasNext() {
+		e, err := iter.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := protojson.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		events = append(events, b)
+	}
+	b, err := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join("..", "workflows", "testdata", "histories")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, t.Name()+".json")
+	if err := os.WriteFile(name, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("recorded %s (%d events)", name, len(events))
+}

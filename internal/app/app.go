@@ -1,0 +1,185 @@
+// Package app wires the API and the worker to their dependencies and runs them until asked
+// to stop. petitiond, the dev stack and the end-to-end tests all start the service this way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	sdkworker "go.temporal.io/sdk/worker"
+
+	"github.com/petitions/petitions/activities"
+	"github.com/petitions/petitions/api"
+	"github.com/petitions/petitions/internal/config"
+	"github.com/petitions/petitions/internal/notify"
+	"github.com/petitions/petitions/internal/policy"
+	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/worker"
+	"github.com/petitions/petitions/workflows"
+)
+
+// Roles says which parts of the service this process runs.
+type Roles struct {
+	API    bool
+	Worker bool
+}
+
+// Stack is a running service: the HTTP API and/or the worker with their connections.
+type Stack struct {
+	log      *slog.Logger
+	pool     *pgxpool.Pool
+	temporal client.Client
+	worker   sdkworker.Worker
+	http     *http.Server
+	listener net.Listener
+	errc     chan error
+}
+
+// Start connects to PostgreSQL and Temporal and starts what roles asks for. The HTTP listener
+// is bound before Start returns, so the address is usable at once.
+func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Logger) (*Stack, error) {
+	s := &Stack{log: logger, errc: make(chan error, 2)}
+	ok := false
+	defer func() {
+		if !ok {
+			s.Stop()
+		}
+	}()
+	policies, err := Policies(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.pool, err = OpenPool(ctx, cfg); err != nil {
+		return nil, err
+	}
+	if s.temporal, err = DialTemporal(cfg, logger); err != nil {
+		return nil, err
+	}
+	store := register.New(s.pool)
+	if roles.Worker {
+		var n notify.Notifier = notify.Log{Logger: logger.With("component", "notifier")}
+		if cfg.NotifyWebhookURL != "" {
+			n = notify.Webhook{URL: cfg.NotifyWebhookURL}
+		}
+		s.worker = worker.New(s.temporal, activities.New(store, n), worker.Options{MaxConcurrentActivities: cfg.WorkerConcurrency})
+		if err := s.worker.Start(); err != nil {
+			return nil, fmt.Errorf("start worker on %s (task queue %s): %w", cfg.TemporalAddress, workflows.TaskQueue, err)
+		}
+		logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.TemporalAddress)
+	}
+	if roles.API {
+		srv := api.New(api.Config{Register: store, Temporal: s.temporal, Policies: policies, Logger: logger})
+		s.listener, err = net.Listen("tcp", cfg.HTTPAddr)
+		if err != nil {
+			return nil, fmt.Errorf("HTTP API cannot listen on %s (is another instance running?): %w", cfg.HTTPAddr, err)
+		}
+		s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				s.errc <- fmt.Errorf("HTTP API: %w", err)
+			}
+		}()
+		logger.Info("HTTP API listening", "addr", "http://"+s.listener.Addr().String())
+	}
+	ok = true
+	return s, nil
+}
+
+// Addr is the HTTP API's address ("" without the API role).
+func (s *Stack) Addr() string {
+	if s.listener == nil {
+		return ""
+	}
+	return s.listener.Addr().String()
+}
+
+// Temporal is the stack's Temporal client.
+func (s *Stack) Temporal() client.Client { return s.temporal }
+
+// Pool is the stack's PostgreSQL pool.
+func (s *Stack) Pool() *pgxpool.Pool { return s.pool }
+
+// Wait blocks until ctx ends (nil) or a component fails (its error).
+func (s *Stack) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-s.errc:
+		return err
+	}
+}
+
+// Stop shuts down in dependency order: stop taking work (worker, HTTP), then close the
+// connections they used.
+func (s *Stack) Stop() {
+	if s.worker != nil {
+		s.worker.Stop()
+		s.worker = nil
+	}
+	if s.http != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		if err := s.http.Shutdown(ctx); err != nil {
+			s.log.Warn("HTTP shutdown", "error", err)
+		}
+		cancel()
+		s.http = nil
+	}
+	if s.temporal != nil {
+		s.temporal.Close()
+		s.temporal = nil
+	}
+	if s.pool != nil {
+		s.pool.Close()
+		s.pool = nil
+	}
+}
+
+// Policies are the built-in deadline policies, or those of the configured policy file.
+func Policies(cfg config.Config) (map[string]workflows.Policy, error) {
+	if cfg.PolicyFile == "" {
+		return policy.Builtin(), nil
+	}
+	p, err := policy.Load(cfg.PolicyFile)
+	if err != nil {
+		return nil, fmt.Errorf("policy file %s: %w", cfg.PolicyFile, err)
+	}
+	return p, nil
+}
+
+// OpenPool connects to the register and checks the connection.
+func OpenPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database URL: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("cannot reach PostgreSQL (DATABASE_URL): %w", err)
+	}
+	return pool, nil
+}
+
+// DialTemporal returns a lazy client: the API starts (and /readyz says why) even while
+// Temporal is still coming up.
+func DialTemporal(cfg config.Config, logger *slog.Logger) (client.Client, error) {
+	tlsConf, err := cfg.TLS()
+	if err != nil {
+		return nil, err
+	}
+	return client.NewLazyClient(client.Options{
+		HostPort:          cfg.TemporalAddress,
+		Namespace:         cfg.TemporalNamespace,
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf},
+		Logger:            sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+	})
+}

@@ -1,0 +1,153 @@
+// Package config reads petitiond's settings from environment variables, overridable by flags.
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+)
+
+// Config holds every setting of the service. The environment variable of each field is
+// named in its flag's help text.
+type Config struct {
+	TemporalAddress    string
+	TemporalNamespace  string
+	TemporalTLSCert    string
+	TemporalTLSKey     string
+	TemporalTLSCA      string
+	TemporalServerName string
+	DatabaseURL        string
+	HTTPAddr           string
+	LogLevel           string
+	LogFormat          string
+	PolicyFile         string
+	NotifyWebhookURL   string
+	WorkerConcurrency  int
+}
+
+// Setting describes one setting, for --help and the README's table.
+type Setting struct {
+	Flag, Env, Default, Help string
+}
+
+// Settings lists every setting in the order --help shows them.
+var Settings = []Setting{
+	{"temporal-address", "TEMPORAL_ADDRESS", "127.0.0.1:7233", "Temporal frontend host:port"},
+	{"temporal-namespace", "TEMPORAL_NAMESPACE", "default", "Temporal namespace"},
+	{"temporal-tls-cert", "TEMPORAL_TLS_CERT", "", "client certificate file (PEM) for mTLS to Temporal"},
+	{"temporal-tls-key", "TEMPORAL_TLS_KEY", "", "client key file (PEM) for mTLS to Temporal"},
+	{"temporal-tls-ca", "TEMPORAL_TLS_CA", "", "CA bundle (PEM) to verify the Temporal server; enables TLS"},
+	{"temporal-server-name", "TEMPORAL_TLS_SERVER_NAME", "", "TLS server name of the Temporal frontend, if not its host"},
+	{"database-url", "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/petitions?sslmode=disable", "PostgreSQL connection URL of the register"},
+	{"http-addr", "HTTP_ADDR", "127.0.0.1:8080", "address the HTTP API listens on"},
+	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error"},
+	{"log-format", "LOG_FORMAT", "text", "text or json"},
+	{"policy-file", "PETITIONS_POLICY_FILE", "", "JSON file of deadline policies replacing the built-in ones"},
+	{"notify-webhook", "NOTIFY_WEBHOOK_URL", "", "URL that receives reminders and escalations as JSON POSTs; empty logs them"},
+	{"worker-concurrency", "WORKER_CONCURRENCY", "0", "max concurrent activities per worker (0: SDK default)"},
+}
+
+// Parse reads the environment through getenv, then the flags in args. It returns the
+// arguments left after the flags. --help prints the settings and returns flag.ErrHelp.
+func Parse(name string, args []string, getenv func(string) string, out io.Writer) (Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	vals := make(map[string]*string, len(Settings))
+	for _, s := range Settings {
+		def := s.Default
+		if v := getenv(s.Env); v != "" {
+			def = v
+		}
+		vals[s.Flag] = fs.String(s.Flag, def, fmt.Sprintf("%s (env %s)", s.Help, s.Env))
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: petitiond %s [flags]\n\nFlags (each also read from its environment variable):\n", name)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, nil, err
+	}
+	c := Config{
+		TemporalAddress:    *vals["temporal-address"],
+		TemporalNamespace:  *vals["temporal-namespace"],
+		TemporalTLSCert:    *vals["temporal-tls-cert"],
+		TemporalTLSKey:     *vals["temporal-tls-key"],
+		TemporalTLSCA:      *vals["temporal-tls-ca"],
+		TemporalServerName: *vals["temporal-server-name"],
+		DatabaseURL:        *vals["database-url"],
+		HTTPAddr:           *vals["http-addr"],
+		LogLevel:           *vals["log-level"],
+		LogFormat:          *vals["log-format"],
+		PolicyFile:         *vals["policy-file"],
+		NotifyWebhookURL:   *vals["notify-webhook"],
+	}
+	if _, err := fmt.Sscan(*vals["worker-concurrency"], &c.WorkerConcurrency); err != nil {
+		return Config{}, nil, fmt.Errorf("worker-concurrency: not a number: %q", *vals["worker-concurrency"])
+	}
+	return c, fs.Args(), c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	if _, err := c.level(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format must be text or json, not %q", c.LogFormat))
+	}
+	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
+		errs = append(errs, errors.New("temporal-tls-cert and temporal-tls-key go together"))
+	}
+	return errors.Join(errs...)
+}
+
+func (c Config) level() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(strings.ToUpper(c.LogLevel))); err != nil {
+		return 0, fmt.Errorf("log-level must be debug, info, warn or error, not %q", c.LogLevel)
+	}
+	return l, nil
+}
+
+// Logger builds the structured logger the settings ask for.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	l, _ := c.level()
+	opts := &slog.HandlerOptions{Level: l}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// TLS returns the TLS settings for the Temporal client, or nil for plaintext.
+func (c Config) TLS() (*tls.Config, error) {
+	if c.TemporalTLSCA == "" && c.TemporalTLSCert == "" {
+		return nil, nil
+	}
+	t := &tls.Config{ServerName: c.TemporalServerName, MinVersion: tls.VersionTLS12}
+	if c.TemporalTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TemporalTLSCert, c.TemporalTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("temporal TLS client certificate: %w", err)
+		}
+		t.Certificates = []tls.Certificate{cert}
+	}
+	if c.TemporalTLSCA != "" {
+		pem, err := os.ReadFile(c.TemporalTLSCA)
+		if err != nil {
+			return nil, fmt.Errorf("temporal TLS CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("temporal TLS CA: no certificate in %s", c.TemporalTLSCA)
+		}
+		t.RootCAs = pool
+	}
+	return t, nil
+}

@@ -1,0 +1,185 @@
+// Package devstack starts the whole system on one machine with embedded defaults: a local
+// PostgreSQL, the in-process Temporal server with its Web UI, migrations, the demo district,
+// the worker and the API. `make run` and the end-to-end tests use it.
+package devstack
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/petitions/petitions/internal/app"
+	"github.com/petitions/petitions/internal/config"
+	"github.com/petitions/petitions/internal/devtemporal"
+	"github.com/petitions/petitions/internal/localpg"
+	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/workflows"
+)
+
+// Options configures the dev stack. Port 0 picks a free port (used by tests).
+type Options struct {
+	// Dir keeps PostgreSQL's cluster and Temporal's database between runs; empty keeps
+	// everything in a throwaway state (Temporal in memory, PostgreSQL in TempDir).
+	Dir string
+	// TempDir is where a throwaway PostgreSQL lives when Dir is empty.
+	TempDir string
+	// DatabaseURL uses an existing PostgreSQL instead of starting one.
+	DatabaseURL  string
+	PostgresPort int
+	TemporalPort int
+	UIPort       int // 0 disables the UI
+	HTTPAddr     string
+	// Config carries the rest of the service settings (log level, policies, webhook).
+	Config config.Config
+	Logger *slog.Logger
+	// Seed loads the demo district.
+	Seed bool
+}
+
+// Stack is a running dev stack.
+type Stack struct {
+	Postgres    *localpg.Server // nil when DatabaseURL was given
+	Temporal    *devtemporal.Server
+	Service     *app.Stack
+	DatabaseURL string
+	lock        *os.File
+	log         *slog.Logger
+}
+
+// SearchAttributes are the contract's search attributes, for registration on the server.
+func SearchAttributes() map[string]enumspb.IndexedValueType {
+	m := map[string]enumspb.IndexedValueType{}
+	for _, k := range workflows.SearchAttributeKeys {
+		m[k.GetName()] = k.GetValueType()
+	}
+	return m
+}
+
+// Start brings the stack up in order: PostgreSQL, Temporal, migrations, seed, service.
+func Start(ctx context.Context, o Options) (_ *Stack, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Stack{log: o.Logger}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+	pgDir := filepath.Join(o.TempDir, "pg")
+	tdb := ""
+	if o.Dir != "" {
+		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+			return nil, err
+		}
+		if s.lock, err = lockDir(o.Dir); err != nil {
+			return nil, err
+		}
+		pgDir = filepath.Join(o.Dir, "pg")
+		tdb = filepath.Join(o.Dir, "temporal.db")
+	}
+	s.DatabaseURL = o.DatabaseURL
+	if s.DatabaseURL == "" {
+		o.Logger.Info("starting PostgreSQL", "dir", pgDir)
+		s.Postgres, err = localpg.Start(ctx, localpg.Options{DataDir: pgDir, Port: o.PostgresPort, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		s.DatabaseURL = s.Postgres.URL()
+	}
+	o.Logger.Info("starting Temporal dev server", "database", tdb)
+	s.Temporal, err = devtemporal.Start(ctx, devtemporal.Options{
+		FrontendPort: o.TemporalPort, UIPort: o.UIPort, DatabaseFile: tdb,
+		SearchAttributes: SearchAttributes(), Logger: o.Logger, LogLevel: slog.LevelWarn,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cfg := o.Config
+	cfg.DatabaseURL = s.DatabaseURL
+	cfg.TemporalAddress = s.Temporal.HostPort()
+	cfg.TemporalNamespace = "default"
+	cfg.HTTPAddr = o.HTTPAddr
+	pool, err := app.OpenPool(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	if err := app.Migrate(ctx, pool, logWriter{o.Logger}); err != nil {
+		return nil, err
+	}
+	if o.Seed {
+		if err := register.New(pool).SeedDemo(ctx); err != nil {
+			return nil, fmt.Errorf("seed demo district: %w", err)
+		}
+	}
+	s.Service, err = app.Start(ctx, cfg, app.Roles{API: true, Worker: true}, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Stop shuts down in reverse order: worker and API, then Temporal, then PostgreSQL.
+func (s *Stack) Stop() {
+	if s.Service != nil {
+		s.Service.Stop()
+		s.Service = nil
+	}
+	if s.Temporal != nil {
+		s.Temporal.Stop()
+		s.Temporal = nil
+	}
+	if s.Postgres != nil {
+		if err := s.Postgres.Stop(); err != nil {
+			s.log.Error("stop PostgreSQL", "error", err)
+		}
+		s.Postgres = nil
+	}
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
+}
+
+// lockDir makes sure one dev stack at a time uses a folder, failing fast with the other's pid.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "devstack.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b, _ := os.ReadFile(f.Name())
+		f.Close()
+		return nil, fmt.Errorf("another dev stack is already running on %s (pid %s); stop it with Ctrl-C first",
+			dir, strings.TrimSpace(string(b)))
+	}
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, nil
+}
+
+// PortFree reports whether 127.0.0.1:port can be bound.
+func PortFree(port int) bool {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+type logWriter struct{ l *slog.Logger }
+
+func (w logWriter) Write(p []byte) (int, error) {
+	w.l.Info(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
