@@ -83,3 +83,7 @@ type Explanation struct {
 	// Summary is a one-line reading for the Temporal UI's current details.
 	Summary string `json:"summary"`
 }
+
+// StepNote is information a clerk should see that is about no particular counted or skipped day,
+// e.g. "no holiday calendar for 2027: only weekends skipped".
+const StepNote StepKind = "note"
