@@ -16,6 +16,8 @@ var (
 	// ErrConflict: the write collides with existing data (e.g. an idempotency key reused for
 	// a different request).
 	ErrConflict = errors.New("conflict")
+	// ErrInvalidInput: a malformed argument, e.g. a list cursor that was not issued by List.
+	ErrInvalidInput = errors.New("invalid input")
 )
 
 // Petitioner is a person raising a petition. Personal data: kept in the register only.
@@ -89,6 +91,12 @@ type Case struct {
 	Attachments     []Attachment    `json:"attachments,omitempty"`
 	Deadline        json.RawMessage `json:"deadline,omitempty"` // workflows.Deadline as last projected
 	UpdatedAt       time.Time       `json:"updated_at"`
+	// RepliedLate: the reply came after the handling deadline (CaseState.RepliedLate).
+	RepliedLate bool `json:"replied_late"`
+	// ReviewRequested / ReReviewRequested: the petitioner asked for review 复查 / re-review 复核
+	// at some point; they never revert, for the review-rate statistics.
+	ReviewRequested   bool `json:"review_requested"`
+	ReReviewRequested bool `json:"re_review_requested"`
 }
 
 // Unit is a department or agency; Parent is the next-higher agency used for review and
@@ -157,7 +165,7 @@ type Stats struct {
 	OnTimeRate        float64        `json:"on_time_rate"` // 按期办结率
 	OverdueNow        int            `json:"overdue_now"`
 	Evaluated         int            `json:"evaluated"`
-	Satisfied         int            `json:"satisfied"` // satisfied + basically satisfied
+	Satisfied         int            `json:"satisfied"`          // satisfied + basically satisfied
 	SatisfactionRate  float64        `json:"satisfaction_rate"`  // 满意率
 	ParticipationRate float64        `json:"participation_rate"` // 参评率
 	ReviewRequested   int            `json:"review_requested"`

@@ -1,0 +1,214 @@
+package register_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/petitions/petitions/internal/register"
+)
+
+func TestRegisterAndGet(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	received := day(3, 1)
+	c := mustRegister(t, s, register.NewCase{
+		Channel: "letter", Category: "appeal", Topic: "拖欠工资", Content: "工地拖欠三个月工资",
+		Location: "东街", GroupSize: 1, Policy: "statutory", SuggestedUnit: "construction",
+		RegisteredBy: "clerk.li", ReceivedAt: received, RegisteredAt: day(3, 2),
+		Petitioners: []register.Petitioner{
+			{Name: "张三", IDNumber: " 11010519491231002x ", Phone: "138-0000 1111", Address: "东街1号"},
+			{Name: "李四"},
+		},
+		Attachments: []register.Attachment{{Name: "合同.pdf", ContentType: "application/pdf", Size: 1024, Ref: "blob/1"}},
+	})
+	if !regexp.MustCompile(`^2026-\d{6}$`).MatchString(c.CaseNo) {
+		t.Errorf("case number %q, want 2026-NNNNNN", c.CaseNo)
+	}
+	if !regexp.MustCompile(`^\d{8}$`).MatchString(c.QueryCode) {
+		t.Errorf("query code %q, want 8 digits", c.QueryCode)
+	}
+	if c.Stage != "registered" || c.Seq != 0 || c.Unit != "" || c.SuggestedUnit != "construction" ||
+		c.RegisteredBy != "clerk.li" || !c.ReceivedAt.Equal(received) || c.OnTime != nil || c.DueAt != nil {
+		t.Errorf("registered case = %+v", c)
+	}
+	want := []register.Petitioner{
+		{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800001111", Address: "东街1号"},
+		{Name: "李四"},
+	}
+	if !slices.Equal(c.Petitioners, want) {
+		t.Errorf("petitioners = %+v, want %+v (normalised, in order)", c.Petitioners, want)
+	}
+	if len(c.Attachments) != 1 || c.Attachments[0].Ref != "blob/1" || c.Attachments[0].Size != 1024 {
+		t.Errorf("attachments = %+v", c.Attachments)
+	}
+
+	got, err := s.Get(ctx, c.CaseNo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.CaseNo != c.CaseNo || got.Content != "工地拖欠三个月工资" || len(got.Petitioners) != 2 || len(got.Attachments) != 1 {
+		t.Errorf("Get = %+v", got)
+	}
+	if _, err := s.GetByQueryCode(ctx, c.CaseNo, c.QueryCode); err != nil {
+		t.Errorf("GetByQueryCode with the right code: %v", err)
+	}
+	wrong := "00000000"
+	if c.QueryCode == wrong {
+		wrong = "11111111"
+	}
+	for _, code := range []string{wrong, ""} {
+		if _, err := s.GetByQueryCode(ctx, c.CaseNo, code); !errors.Is(err, register.ErrNotFound) {
+			t.Errorf("GetByQueryCode(%q) = %v, want ErrNotFound", code, err)
+		}
+	}
+	if _, err := s.Get(ctx, "2026-999999"); !errors.Is(err, register.ErrNotFound) {
+		t.Errorf("Get(missing) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Events(ctx, "2026-999999"); !errors.Is(err, register.ErrNotFound) {
+		t.Errorf("Events(missing) = %v, want ErrNotFound", err)
+	}
+	if evs, err := s.Events(ctx, c.CaseNo); err != nil || len(evs) != 0 {
+		t.Errorf("Events(new case) = %v, %v; want none", evs, err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+func TestRegisterIdempotencyKey(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	nc := register.NewCase{IdempotencyKey: "key-1", Channel: "visit", Category: "appeal",
+		Topic: "噪音", Content: "夜间施工噪音", RegisteredAt: day(3, 2),
+		Petitioners: []register.Petitioner{{Name: "王五", Phone: "13900000000"}}}
+	first, created, err := s.Register(ctx, nc)
+	if err != nil || !created {
+		t.Fatalf("first Register = %v, %v", created, err)
+	}
+	again, created, err := s.Register(ctx, nc)
+	if err != nil || created || again.CaseNo != first.CaseNo || again.QueryCode != first.QueryCode ||
+		len(again.Petitioners) != 1 {
+		t.Fatalf("retried Register = %+v, created %v, %v; want the first case", again, created, err)
+	}
+	changed := nc
+	changed.Content = "另一件事"
+	if _, _, err := s.Register(ctx, changed); !errors.Is(err, register.ErrConflict) {
+		t.Errorf("same key, different content: %v, want ErrConflict", err)
+	}
+
+	// Concurrent retries of one submission make one case.
+	nc.IdempotencyKey = "key-2"
+	var wg sync.WaitGroup
+	nos := make([]string, 8)
+	errs := make([]error, 8)
+	for i := range nos {
+		wg.Go(func() {
+			c, _, err := s.Register(ctx, nc)
+			nos[i], errs[i] = c.CaseNo, err
+		})
+	}
+	wg.Wait()
+	for i := range nos {
+		if errs[i] != nil || nos[i] != nos[0] {
+			t.Fatalf("concurrent Register %d = %q, %v; want %q", i, nos[i], errs[i], nos[0])
+		}
+	}
+	var n int
+	if err := s.Pool().QueryRow(ctx, "SELECT count(*) FROM cases").Scan(&n); err != nil || n != 2 {
+		t.Errorf("cases = %d, %v; want 2", n, err)
+	}
+}
+
+func TestNumbering(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	// 2025-12-31 17:30 UTC is already 2026-01-01 in Shanghai.
+	newYear := time.Date(2025, 12, 31, 17, 30, 0, 0, time.UTC)
+	lastOld := time.Date(2025, 12, 31, 15, 30, 0, 0, time.UTC) // 23:30 in Shanghai
+	a := mustRegister(t, s, register.NewCase{RegisteredAt: lastOld})
+	b := mustRegister(t, s, register.NewCase{RegisteredAt: newYear})
+	c := mustRegister(t, s, register.NewCase{RegisteredAt: newYear})
+	d := mustRegister(t, s, register.NewCase{RegisteredAt: lastOld})
+	for _, tc := range []struct{ got, want string }{
+		{a.CaseNo, "2025-000001"}, {b.CaseNo, "2026-000001"}, {c.CaseNo, "2026-000002"}, {d.CaseNo, "2025-000002"},
+	} {
+		if tc.got != tc.want {
+			t.Errorf("case number %s, want %s", tc.got, tc.want)
+		}
+	}
+
+	// Concurrent registrations: unique and gapless.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var got []string
+	for range 20 {
+		wg.Go(func() {
+			c, _, err := s.Register(ctx, register.NewCase{Channel: "phone", Category: "inquiry",
+				Topic: "x", RegisteredAt: newYear})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			mu.Lock()
+			got = append(got, c.CaseNo)
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	slices.Sort(got)
+	for i, no := range got {
+		if want := fmt.Sprintf("2026-%06d", i+3); no != want {
+			t.Fatalf("concurrent numbers %v: position %d is %s, want %s", got, i, no, want)
+		}
+	}
+}
+
+func TestFindRepeat(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	zhang := register.Petitioner{Name: "张三", IDNumber: "11010519491231002X", Phone: "13800001111"}
+	closed := mustRegister(t, s, register.NewCase{Topic: "Unpaid Wages", RegisteredAt: day(1, 5),
+		Petitioners: []register.Petitioner{zhang}})
+	st := stateOf(closed)
+	st.Stage, st.ClosedAt = "closed", ptr(day(2, 1))
+	apply(t, s, 1, "closed", st)
+
+	// Only a final case: found, final.
+	got, found, err := s.FindRepeat(ctx, []register.Petitioner{{IDNumber: "11010519491231002x"}}, "  unpaid wages ")
+	if err != nil || !found || got.CaseNo != closed.CaseNo {
+		t.Fatalf("FindRepeat = %s, %v, %v; want %s", got.CaseNo, found, err, closed.CaseNo)
+	}
+
+	open := mustRegister(t, s, register.NewCase{Topic: "unpaid wages", RegisteredAt: day(2, 10),
+		Petitioners: []register.Petitioner{{Name: "张三", Phone: "13800001111"}}})
+	// A newer final case must not beat the open one.
+	newer := mustRegister(t, s, register.NewCase{Topic: "unpaid wages", RegisteredAt: day(3, 1),
+		Petitioners: []register.Petitioner{zhang}})
+	st = stateOf(newer)
+	st.Stage = "terminated"
+	apply(t, s, 1, "terminated", st)
+
+	got, found, err = s.FindRepeat(ctx, []register.Petitioner{{Name: "x", Phone: "138 0000 1111"}}, "UNPAID WAGES")
+	if err != nil || !found || got.CaseNo != open.CaseNo {
+		t.Errorf("FindRepeat by phone = %s, %v, %v; want the open case %s", got.CaseNo, found, err, open.CaseNo)
+	}
+	for _, tc := range []struct {
+		name  string
+		ps    []register.Petitioner
+		topic string
+	}{
+		{"other topic", []register.Petitioner{zhang}, "noise"},
+		{"other person", []register.Petitioner{{IDNumber: "110105194912310000", Phone: "13900000000"}}, "unpaid wages"},
+		{"no identifiers", []register.Petitioner{{Name: "张三"}}, "unpaid wages"},
+	} {
+		if got, found, err := s.FindRepeat(ctx, tc.ps, tc.topic); err != nil || found {
+			t.Errorf("%s: FindRepeat = %s, %v, %v; want not found", tc.name, got.CaseNo, found, err)
+		}
+	}
+}

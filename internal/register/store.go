@@ -1,0 +1,395 @@
+package register
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/petitions/petitions/workflows"
+)
+
+// shanghai is the civil time of the register: case-number years and monthly ledgers follow
+// it. China has kept UTC+8 without daylight saving since 1991, so a fixed zone is exact for
+// every case this system sees and needs no tz database on the host.
+var shanghai = time.FixedZone("CST", 8*60*60)
+
+// finalStagesSQL lists the stages no action changes any more (workflows.Stage.Final).
+const finalStagesSQL = `('closed', 'terminated', 'rejected', 'withdrawn')`
+
+// Store is the register in PostgreSQL. It is safe for concurrent use.
+type Store struct{ pool *pgxpool.Pool }
+
+// New returns a Store on pool. The schema must be migrated (Migrate).
+func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// Pool returns the underlying pool.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// querier is what both the pool and a transaction offer.
+type querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// caseColumns is the select list scanCase reads, in its order.
+const caseColumns = `case_no, query_code, channel, category, topic, content, location, group_size,
+	policy, suggested_unit, unit, handler, leader, review_unit, re_review_unit, stage, overdue,
+	escalation_level, registered_by, received_at, registered_at, accepted_at, due_at, replied_at,
+	closed_at, on_time, evaluation, repeat_count, seq, attachments, deadline, updated_at,
+	replied_late, review_requested, re_review_requested`
+
+func scanCase(row pgx.Row) (Case, error) {
+	var c Case
+	var deadline []byte
+	err := row.Scan(&c.CaseNo, &c.QueryCode, &c.Channel, &c.Category, &c.Topic, &c.Content,
+		&c.Location, &c.GroupSize, &c.Policy, &c.SuggestedUnit, &c.Unit, &c.Handler, &c.Leader,
+		&c.ReviewUnit, &c.ReReviewUnit, &c.Stage, &c.Overdue, &c.EscalationLevel, &c.RegisteredBy,
+		&c.ReceivedAt, &c.RegisteredAt, &c.AcceptedAt, &c.DueAt, &c.RepliedAt, &c.ClosedAt,
+		&c.OnTime, &c.Evaluation, &c.RepeatCount, &c.Seq, &c.Attachments, &deadline, &c.UpdatedAt,
+		&c.RepliedLate, &c.ReviewRequested, &c.ReReviewRequested)
+	if len(deadline) > 0 {
+		c.Deadline = json.RawMessage(deadline)
+	}
+	return c, err
+}
+
+func collectCase(row pgx.CollectableRow) (Case, error) { return scanCase(row) }
+
+// loadCase reads one case with its petitioners; where is a condition on cases.
+func loadCase(ctx context.Context, q querier, where string, args ...any) (Case, error) {
+	c, err := scanCase(q.QueryRow(ctx, "SELECT "+caseColumns+" FROM cases WHERE "+where, args...))
+	if errNoRows(err) {
+		return Case{}, ErrNotFound
+	}
+	if err != nil {
+		return Case{}, err
+	}
+	rows, _ := q.Query(ctx, `SELECT name, id_number, phone, address FROM petitioners
+		WHERE case_no = $1 ORDER BY position`, c.CaseNo)
+	c.Petitioners, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Petitioner])
+	if err != nil {
+		return Case{}, fmt.Errorf("petitioners of %s: %w", c.CaseNo, err)
+	}
+	return c, nil
+}
+
+// idempotencyLockClass namespaces the transaction advisory locks taken per idempotency key
+// (the two-int form keeps them apart from the migration lock).
+const idempotencyLockClass int32 = 0x7065
+
+// Register records a new case (stage "registered", seq 0) with its petitioners and
+// attachments, numbered "YYYY-NNNNNN" in the Asia/Shanghai year of RegisteredAt. With an
+// idempotency key already used, it returns the stored case and created=false, or ErrConflict
+// when the stored petition differs (channel, category, topic or content).
+func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool, err error) {
+	if nc.RegisteredAt.IsZero() {
+		nc.RegisteredAt = time.Now()
+	}
+	if nc.ReceivedAt.IsZero() {
+		nc.ReceivedAt = nc.RegisteredAt
+	}
+	if nc.Attachments == nil {
+		nc.Attachments = []Attachment{} // '[]', not JSON null
+	}
+	code, err := newQueryCode()
+	if err != nil {
+		return Case{}, false, err
+	}
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if nc.IdempotencyKey != "" {
+			// Two submissions with one key racing each other would both miss the lookup
+			// below; the lock makes the second wait and then find the first.
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))",
+				idempotencyLockClass, nc.IdempotencyKey); err != nil {
+				return err
+			}
+			existing, err := loadCase(ctx, tx, "idempotency_key = $1", nc.IdempotencyKey)
+			switch {
+			case err == nil:
+				if !sameRequest(existing, nc) {
+					return fmt.Errorf("%w: idempotency key %q was used for a different petition (case %s)",
+						ErrConflict, nc.IdempotencyKey, existing.CaseNo)
+				}
+				c = existing
+				return nil
+			case !errors.Is(err, ErrNotFound):
+				return err
+			}
+		}
+
+		year := nc.RegisteredAt.In(shanghai).Year()
+		var n int64
+		if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (year, last) VALUES ($1, 1)
+			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1
+			RETURNING last`, year).Scan(&n); err != nil {
+			return fmt.Errorf("allocate case number: %w", err)
+		}
+		caseNo := fmt.Sprintf("%d-%06d", year, n)
+
+		var key *string
+		if nc.IdempotencyKey != "" {
+			key = &nc.IdempotencyKey
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_no, query_code, channel, category, topic,
+				content, location, group_size, policy, suggested_unit, registered_by, received_at,
+				registered_at, attachments, idempotency_key, stage, seq)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'registered', 0)`,
+			caseNo, code, nc.Channel, nc.Category, nc.Topic, nc.Content, nc.Location, nc.GroupSize,
+			nc.Policy, nc.SuggestedUnit, nc.RegisteredBy, nc.ReceivedAt, nc.RegisteredAt,
+			nc.Attachments, key); err != nil {
+			return fmt.Errorf("insert case: %w", err)
+		}
+		if len(nc.Petitioners) > 0 {
+			rows := make([][]any, len(nc.Petitioners))
+			for i, p := range nc.Petitioners {
+				rows[i] = []any{caseNo, i, p.Name, normalizeIDNumber(p.IDNumber), normalizePhone(p.Phone), p.Address}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"petitioners"},
+				[]string{"case_no", "position", "name", "id_number", "phone", "address"},
+				pgx.CopyFromRows(rows)); err != nil {
+				return fmt.Errorf("insert petitioners: %w", err)
+			}
+		}
+		c, err = loadCase(ctx, tx, "case_no = $1", caseNo)
+		created = true
+		return err
+	})
+	if err != nil {
+		return Case{}, false, err
+	}
+	return c, created, nil
+}
+
+// sameRequest reports whether a retried registration is the one stored under its key.
+func sameRequest(c Case, nc NewCase) bool {
+	eq := func(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
+	return eq(c.Channel, nc.Channel) && eq(c.Category, nc.Category) && eq(c.Topic, nc.Topic) &&
+		eq(c.Content, nc.Content)
+}
+
+// newQueryCode returns a random 8-digit query code 查询码. It is a bearer secret for the
+// petitioner's status page, so it comes from crypto/rand.
+func newQueryCode() (string, error) {
+	n, err := rand.Int(rand.Reader, big.NewInt(100_000_000))
+	if err != nil {
+		return "", fmt.Errorf("query code: %w", err)
+	}
+	return fmt.Sprintf("%08d", n.Int64()), nil
+}
+
+// normalizeIDNumber trims a resident ID number and upper-cases its 'x' check digit, so the
+// same person is recognised however the clerk typed it.
+func normalizeIDNumber(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// normalizePhone drops spaces and dashes from a phone number.
+func normalizePhone(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '-' || r == '\u00a0' {
+			return -1
+		}
+		return r
+	}, strings.TrimSpace(s))
+}
+
+// FindRepeat looks for an earlier case of the same matter (重复信访): the same topic
+// (case-insensitive, trimmed) and a petitioner sharing an ID number or phone. A case still
+// open is preferred over a final one; among equals the most recently registered wins.
+func (s *Store) FindRepeat(ctx context.Context, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
+	var ids, phones []string
+	for _, p := range petitioners {
+		if id := normalizeIDNumber(p.IDNumber); id != "" {
+			ids = append(ids, id)
+		}
+		if ph := normalizePhone(p.Phone); ph != "" {
+			phones = append(phones, ph)
+		}
+	}
+	topic = strings.ToLower(strings.TrimSpace(topic))
+	if topic == "" || (len(ids) == 0 && len(phones) == 0) {
+		return Case{}, false, nil
+	}
+	c, err = loadCase(ctx, s.pool, `topic_key = $1
+		AND EXISTS (SELECT 1 FROM petitioners p WHERE p.case_no = cases.case_no
+			AND (p.id_number = ANY($2) OR p.phone = ANY($3)))
+		ORDER BY stage IN `+finalStagesSQL+`, registered_at DESC, case_no DESC
+		LIMIT 1`, topic, ids, phones)
+	if errors.Is(err, ErrNotFound) {
+		return Case{}, false, nil
+	}
+	if err != nil {
+		return Case{}, false, err
+	}
+	return c, true, nil
+}
+
+// Get returns a case with its petitioners and attachments, or ErrNotFound.
+func (s *Store) Get(ctx context.Context, caseNo string) (Case, error) {
+	return loadCase(ctx, s.pool, "case_no = $1", caseNo)
+}
+
+// GetByQueryCode returns a case only when code is its query code; otherwise ErrNotFound,
+// without saying whether the case exists.
+func (s *Store) GetByQueryCode(ctx context.Context, caseNo, code string) (Case, error) {
+	if code == "" {
+		return Case{}, ErrNotFound
+	}
+	return loadCase(ctx, s.pool, "case_no = $1 AND query_code = $2", caseNo, code)
+}
+
+// Events returns the audit trail of a case in seq order, or ErrNotFound.
+func (s *Store) Events(ctx context.Context, caseNo string) ([]workflows.Event, error) {
+	var exists bool
+	if err := s.pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM cases WHERE case_no = $1)", caseNo).
+		Scan(&exists); err != nil {
+		return nil, err
+	}
+	if !exists {
+		return nil, ErrNotFound
+	}
+	rows, _ := s.pool.Query(ctx, `SELECT seq, type, at, actor_id, actor_name, actor_role, actor_unit, details
+		FROM case_events WHERE case_no = $1 ORDER BY seq`, caseNo)
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (workflows.Event, error) {
+		var e workflows.Event
+		err := row.Scan(&e.Seq, &e.Type, &e.At, &e.Actor.ID, &e.Actor.Name, &e.Actor.Role,
+			&e.Actor.Unit, &e.Details)
+		return e, err
+	})
+}
+
+// ApplyTransition projects one workflow transition into the register. It is idempotent and
+// order-safe, because activities are retried and may land late:
+//   - the event is inserted once per (case_no, seq), whenever it arrives;
+//   - the case row takes the state only if it is newer than the row (cases.seq < State.Seq),
+//     so the row never moves backwards;
+//   - the review flags only ever turn on, so they are applied whatever the order.
+//
+// A case unknown to the register (started outside the API) is created from the state.
+func (s *Store) ApplyTransition(ctx context.Context, tr workflows.Transition) error {
+	st := tr.State
+	if st.CaseNo == "" {
+		return fmt.Errorf("%w: transition without case number", ErrInvalidInput)
+	}
+	ev := tr.Event
+	if ev.At.IsZero() {
+		ev.At = time.Now()
+	}
+	var dueAt *time.Time
+	var deadline []byte
+	if st.Deadline != nil {
+		if !st.Deadline.Due.IsZero() {
+			due := st.Deadline.Due
+			dueAt = &due
+		}
+		b, err := json.Marshal(st.Deadline)
+		if err != nil {
+			return fmt.Errorf("encode deadline: %w", err)
+		}
+		deadline = b
+	}
+	var onTime *bool
+	if st.Stage == workflows.StageClosed || st.Stage == workflows.StageTerminated {
+		v := !st.RepliedLate
+		onTime = &v
+	}
+	var details []byte
+	if len(ev.Details) > 0 {
+		b, err := json.Marshal(ev.Details)
+		if err != nil {
+			return fmt.Errorf("encode event details: %w", err)
+		}
+		details = b
+	}
+	reviewRequested := ev.Type == workflows.EventReviewRequested ||
+		st.Stage == workflows.StageReview || st.Stage == workflows.StageReviewed ||
+		st.Stage == workflows.StageReReview || ev.Type == workflows.EventReReviewRequested
+	reReviewRequested := ev.Type == workflows.EventReReviewRequested || st.Stage == workflows.StageReReview
+
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// A placeholder row at seq -1 for a case the register has not seen: the update
+		// below then fills it from the state like any other transition.
+		received, registered := st.ReceivedAt, st.RegisteredAt
+		if registered.IsZero() {
+			registered = ev.At
+		}
+		if received.IsZero() {
+			received = registered
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_no, received_at, registered_at, seq)
+			VALUES ($1, $2, $3, -1) ON CONFLICT (case_no) DO NOTHING`,
+			st.CaseNo, received, registered); err != nil {
+			return fmt.Errorf("ensure case %s: %w", st.CaseNo, err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_no, seq, type, at, actor_id,
+				actor_name, actor_role, actor_unit, details)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+			ON CONFLICT (case_no, seq) DO NOTHING`,
+			st.CaseNo, ev.Seq, ev.Type, ev.At, ev.Actor.ID, ev.Actor.Name, string(ev.Actor.Role),
+			ev.Actor.Unit, details); err != nil {
+			return fmt.Errorf("record event %s#%d: %w", st.CaseNo, ev.Seq, err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE cases SET
+				stage = @stage, policy = @policy, channel = @channel, category = @category,
+				topic = @topic, unit = @unit, suggested_unit = @suggested_unit, handler = @handler,
+				leader = @leader, review_unit = @review_unit, re_review_unit = @re_review_unit,
+				overdue = @overdue, escalation_level = @escalation_level,
+				received_at = COALESCE(@received_at, received_at),
+				registered_at = COALESCE(@registered_at, registered_at),
+				accepted_at = @accepted_at, replied_at = @replied_at, closed_at = @closed_at,
+				due_at = @due_at, deadline = @deadline, on_time = @on_time,
+				replied_late = @replied_late, evaluation = @evaluation,
+				repeat_count = @repeat_count, seq = @seq, updated_at = now()
+			WHERE case_no = @case_no AND seq < @seq`, pgx.NamedArgs{
+			"case_no": st.CaseNo, "stage": string(st.Stage), "policy": st.Policy,
+			"channel": st.Channel, "category": st.Category, "topic": st.Topic, "unit": st.Unit,
+			"suggested_unit": st.SuggestedUnit, "handler": st.Handler, "leader": st.Leader,
+			"review_unit": st.ReviewUnit, "re_review_unit": st.ReReviewUnit,
+			"overdue": st.Overdue, "escalation_level": st.EscalationLevel,
+			"received_at": nonZero(st.ReceivedAt), "registered_at": nonZero(st.RegisteredAt),
+			"accepted_at": st.AcceptedAt, "replied_at": st.RepliedAt, "closed_at": st.ClosedAt,
+			"due_at": dueAt, "deadline": deadline, "on_time": onTime,
+			"replied_late": st.RepliedLate, "evaluation": st.Evaluation,
+			"repeat_count": st.RepeatCount, "seq": st.Seq,
+		}); err != nil {
+			return fmt.Errorf("update case %s to seq %d: %w", st.CaseNo, st.Seq, err)
+		}
+		if reviewRequested || reReviewRequested {
+			if _, err := tx.Exec(ctx, `UPDATE cases SET
+					review_requested = review_requested OR $2,
+					re_review_requested = re_review_requested OR $3
+				WHERE case_no = $1 AND (review_requested < $2 OR re_review_requested < $3)`,
+				st.CaseNo, reviewRequested, reReviewRequested); err != nil {
+				return fmt.Errorf("flag review of %s: %w", st.CaseNo, err)
+			}
+		}
+		return nil
+	})
+}
+
+// nonZero maps the zero time to NULL.
+func nonZero(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+// OpenCaseNumbers returns the numbers of the cases not in a final stage, in order: the cases
+// to tell when the holiday calendar changes.
+func (s *Store) OpenCaseNumbers(ctx context.Context) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT case_no FROM cases WHERE stage NOT IN `+finalStagesSQL+
+		` ORDER BY case_no`)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
