@@ -1,0 +1,124 @@
+package activities_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/petitions/petitions/activities"
+	"github.com/petitions/petitions/internal/calendar"
+	"github.com/petitions/petitions/internal/notify"
+	"github.com/petitions/petitions/internal/pgtest"
+	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/workflows"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func newActivities(t *testing.T) (*activities.Activities, *register.Store) {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if _, err := register.Migrate(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	store := register.New(pool)
+	if err := store.SeedDemo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return activities.New(store, notify.Log{Logger: slog.New(slog.DiscardHandler)}), store
+}
+
+// The deadline follows the calendar in the register: an imported year replaces the shipped one.
+func TestComputeDeadlineReadsTheRegistersCalendar(t *testing.T) {
+	a, store := newActivities(t)
+	ctx := context.Background()
+	shanghai := calendar.Location()
+	req := calendar.Request{Clock: "acceptance", Policy: "statute_workdays",
+		Start:  time.Date(2026, 2, 13, 10, 0, 0, 0, shanghai),
+		Period: calendar.Period{Amount: 15, Unit: calendar.WorkingDays}}
+	exp, err := a.ComputeDeadline(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 13, 0, 0, 0, 0, shanghai); !exp.Due.Equal(want) {
+		t.Fatalf("shipped calendar: due %s, want %s", exp.Due, want)
+	}
+	// A (fictional) revised 2026 notice adds a holiday on 2026-03-02.
+	y, err := store.CalendarYear(ctx, 2026)
+	if err != nil {
+		// Not migrated through app.Migrate: the shipped year is not in the register yet.
+		for _, b := range calendar.Builtin() {
+			if b.Year == 2026 {
+				y = b
+			}
+		}
+	}
+	y.Holidays = append(y.Holidays, calendar.Day{Date: "2026-03-02", Name: "test holiday"})
+	if err := store.PutCalendarYear(ctx, y); err != nil {
+		t.Fatal(err)
+	}
+	a.InvalidateCalendar()
+	exp, err = a.ComputeDeadline(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 3, 14, 0, 0, 0, 0, shanghai); !exp.Due.Equal(want) {
+		t.Fatalf("imported calendar: due %s, want %s", exp.Due, want)
+	}
+	// A malformed request is not retried.
+	_, err = a.ComputeDeadline(ctx, calendar.Request{Clock: "x"})
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() {
+		t.Fatalf("bad request: want non-retryable error, got %v", err)
+	}
+}
+
+func TestLookupUnit(t *testing.T) {
+	a, _ := newActivities(t)
+	u, err := a.LookupUnit(context.Background(), "construction")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Parent != "district" || u.Head == "" {
+		t.Fatalf("construction: %+v", u)
+	}
+	_, err = a.LookupUnit(context.Background(), "no-such-unit")
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != "UnknownUnit" || !appErr.NonRetryable() {
+		t.Fatalf("unknown unit: %v", err)
+	}
+}
+
+// A retried transition is recorded once.
+func TestRecordTransitionIsIdempotent(t *testing.T) {
+	a, store := newActivities(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	tr := workflows.Transition{
+		Event: workflows.Event{Seq: 1, Type: workflows.EventRegistered, At: now, Actor: workflows.Actor{ID: "clerk.li", Role: workflows.RoleClerk}},
+		State: workflows.CaseState{CaseNo: "2026-900001", Stage: workflows.StageRegistered, Policy: "default",
+			Channel: "letter", Category: "appeal", Topic: "t", ReceivedAt: now, RegisteredAt: now, Seq: 1},
+	}
+	for range 2 {
+		if err := a.RecordTransition(ctx, tr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	events, err := store.Events(ctx, "2026-900001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 {
+		t.Fatalf("%d events, want 1", len(events))
+	}
+}
