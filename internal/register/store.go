@@ -240,6 +240,15 @@ func (s *Store) Get(ctx context.Context, caseNo string) (Case, error) {
 	return loadCase(ctx, s.pool, "case_no = $1", caseNo)
 }
 
+// CaseByIdempotencyKey returns the case registered with that idempotency key (ErrNotFound
+// if none), so a retried registration is recognised before repeat detection runs.
+func (s *Store) CaseByIdempotencyKey(ctx context.Context, key string) (Case, error) {
+	if key == "" {
+		return Case{}, ErrNotFound
+	}
+	return loadCase(ctx, s.pool, "idempotency_key = $1", key)
+}
+
 // GetByQueryCode returns a case only when code is its query code; otherwise ErrNotFound,
 // without saying whether the case exists.
 func (s *Store) GetByQueryCode(ctx context.Context, caseNo, code string) (Case, error) {

@@ -1,0 +1,254 @@
+package api
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/workflows"
+)
+
+// actions maps the URL's action segment (dashes) to the workflow's update name.
+var actions = map[string]string{
+	"accept":             workflows.UpdateAccept,
+	"reject":             workflows.UpdateReject,
+	"forward":            workflows.UpdateForward,
+	"reply":              workflows.UpdateReply,
+	"request-extension":  workflows.UpdateRequestExtension,
+	"decide-extension":   workflows.UpdateDecideExtension,
+	"reassign":           workflows.UpdateReassign,
+	"pause":              workflows.UpdatePause,
+	"resume":             workflows.UpdateResume,
+	"supervise":          workflows.UpdateSupervise,
+	"evaluate":           workflows.UpdateEvaluate,
+	"request-review":     workflows.UpdateRequestReview,
+	"review-decision":    workflows.UpdateReviewDecision,
+	"request-re-review":  workflows.UpdateRequestReReview,
+	"re-review-decision": workflows.UpdateReReviewDecision,
+	"withdraw":           workflows.UpdateWithdraw,
+}
+
+// petitionerActor is the "actor" value for the petitioner acting through a clerk or a kiosk.
+const petitionerActor = "petitioner"
+
+// actionRequest is the body of POST /api/v1/petitions/{no}/{action}. Fields an action does not
+// use are ignored by the workflow; which are required is the validators' business, so the
+// rules live in one place. The API only checks shapes and enumerations.
+type actionRequest struct {
+	Actor      string `json:"actor"`
+	QueryCode  string `json:"query_code"`
+	Unit       string `json:"unit"`
+	Handler    string `json:"handler"`
+	Leader     string `json:"leader"`
+	Reason     string `json:"reason"`
+	Opinion    string `json:"opinion"`
+	Days       *int   `json:"days"`
+	Approved   *bool  `json:"approved"`
+	Outcome    string `json:"outcome"`
+	Evaluation string `json:"evaluation"`
+	NewDueAt   string `json:"new_due_at"`
+}
+
+func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
+	f := fieldErrors{}
+	r.Actor = strings.TrimSpace(r.Actor)
+	if r.Actor == "" {
+		f["actor"] = `is required: a staff ID, or "petitioner"`
+	}
+	if r.QueryCode != "" && r.Actor != petitionerActor {
+		f["query_code"] = `is only for actor "petitioner"`
+	}
+	in := workflows.ActionInput{
+		Unit: strings.TrimSpace(r.Unit), Handler: strings.TrimSpace(r.Handler),
+		Leader: strings.TrimSpace(r.Leader), Reason: strings.TrimSpace(r.Reason),
+		Opinion: strings.TrimSpace(r.Opinion), Approved: r.Approved,
+		Outcome: r.Outcome, Evaluation: r.Evaluation,
+	}
+	if utf8.RuneCountInString(in.Reason) > 10000 {
+		f["reason"] = "must be at most 10000 characters"
+	}
+	if utf8.RuneCountInString(in.Opinion) > 50000 {
+		f["opinion"] = "must be at most 50000 characters"
+	}
+	if r.Days != nil {
+		if *r.Days < 1 || *r.Days > 366 {
+			f["days"] = "must be between 1 and 366"
+		}
+		in.Days = *r.Days
+	}
+	if r.Outcome != "" && !contains(outcomes, r.Outcome) {
+		f["outcome"] = oneOf(outcomes)
+	}
+	if r.Evaluation != "" && !contains(evaluations, r.Evaluation) {
+		f["evaluation"] = oneOf(evaluations)
+	}
+	if r.NewDueAt != "" {
+		// A date names the last day: the new deadline is the end of it.
+		t, err := parseInstant(r.NewDueAt, true)
+		if err != nil {
+			f["new_due_at"] = err.Error()
+		} else {
+			in.NewDueAt = &t
+		}
+	}
+	if key != "" && !saneToken(key, 200) {
+		f[headerIdempotencyKey] = "must be 1–200 printable ASCII characters without spaces"
+	}
+	if len(f) > 0 {
+		return in, f
+	}
+	return in, nil
+}
+
+// petitionAction runs one staff or petitioner action as a workflow update and answers the
+// state after it. A refused action comes back from the validator and is mapped by classify.
+func (s *Server) petitionAction(c *gin.Context) {
+	name := c.Param("action")
+	update, ok := actions[name]
+	if !ok {
+		s.fail(c, &notFoundError{what: "action " + strconv.Quote(name)})
+		return
+	}
+	no, err := caseNoParam(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	var req actionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	key := c.GetHeader(headerIdempotencyKey)
+	in, err := req.validate(key)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if in.Actor, err = s.resolveActor(ctx, no, req.Actor, req.QueryCode); err != nil {
+		s.fail(c, err)
+		return
+	}
+	// The action is part of the update ID: a key reused for another action on the same case
+	// must not return the first action's result.
+	updateID := name + "-" + randomID()
+	if key != "" {
+		updateID = name + "-" + key
+	}
+	state, err := s.update(ctx, no, update, updateID, in)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		err = s.explainMissingWorkflow(ctx, no, err)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, state)
+}
+
+// explainMissingWorkflow: an update on a case whose workflow has finished fails with
+// NotFound. For a case the register knows, that is an action on a closed case (422), not an
+// unknown URL.
+func (s *Server) explainMissingWorkflow(ctx context.Context, no string, err error) error {
+	row, gerr := s.getCase(ctx, no)
+	if gerr != nil {
+		if errors.Is(gerr, register.ErrNotFound) {
+			return gerr
+		}
+		return err
+	}
+	return &unprocessableError{msg: "the case is no longer running (stage " + row.Stage + "); no further action is possible"}
+}
+
+// resolveActor turns the body's "actor" into the workflow's Actor: a staff member from the
+// register, or the petitioner (whose query code, when given, must match the case).
+func (s *Server) resolveActor(ctx context.Context, no, actor, queryCode string) (workflows.Actor, error) {
+	if actor != petitionerActor {
+		return s.staffActor(ctx, actor)
+	}
+	if queryCode != "" {
+		row, err := s.getCase(ctx, no)
+		if err != nil {
+			return workflows.Actor{}, err
+		}
+		if subtle.ConstantTimeCompare([]byte(queryCode), []byte(row.QueryCode)) != 1 {
+			return workflows.Actor{}, &forbiddenError{"the query code does not match this case"}
+		}
+	}
+	return workflows.Actor{ID: petitionerActor, Role: workflows.RolePetitioner}, nil
+}
+
+// staffActor looks a staff member up. Until staff authentication exists this is the only
+// check of who acts; the workflow's validators check role and unit.
+func (s *Server) staffActor(ctx context.Context, id string) (workflows.Actor, error) {
+	if s.reg == nil {
+		return workflows.Actor{}, errNotConfigured
+	}
+	st, err := s.reg.Staff(ctx, id)
+	if errors.Is(err, register.ErrNotFound) {
+		return workflows.Actor{}, &unprocessableError{
+			msg:    "unknown actor",
+			fields: map[string]string{"actor": "no staff member with ID " + strconv.Quote(id)},
+		}
+	}
+	if err != nil {
+		return workflows.Actor{}, err
+	}
+	return workflows.Actor{ID: st.ID, Name: st.Name, Role: workflows.Role(st.Role), Unit: st.Unit}, nil
+}
+
+// update sends a workflow update and waits for its result. Temporal deduplicates by update ID,
+// so a retried HTTP request with the same Idempotency-Key gets the same outcome.
+func (s *Server) update(ctx context.Context, no, name, updateID string, in workflows.ActionInput) (workflows.CaseState, error) {
+	var state workflows.CaseState
+	if s.temporal == nil {
+		return state, errNotConfigured
+	}
+	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	defer cancel()
+	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID:   workflows.WorkflowID(no),
+		UpdateName:   name,
+		UpdateID:     updateID,
+		Args:         []any{in},
+		WaitForStage: client.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return state, err
+	}
+	err = h.Get(ctx, &state)
+	return state, err
+}
+
+// actionNames lists the URL actions, sorted, for the OpenAPI test and error messages.
+func actionNames() []string {
+	names := make([]string, 0, len(actions))
+	for k := range actions {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// structToMap flattens a value's JSON into a map so fields can be added beside it.
+func structToMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]any{}
+	return m, json.Unmarshal(b, &m)
+}

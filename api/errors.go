@@ -1,0 +1,180 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/workflows"
+)
+
+// Application error types of refused actions. A validator's error travels back through
+// UpdateWorkflow / handle.Get as a *temporal.ApplicationError carrying this type (the SDK turns
+// the update's failure outcome into an error with FailureToError); its message is written for
+// the clerk and is shown as it is.
+const (
+	appErrInvalidAction = workflows.ErrorInvalidAction // not allowed in this stage or for this actor → 422
+	appErrInvalidInput  = workflows.ErrorInvalidInput  // the action's fields are wrong → 400
+)
+
+// fieldErrors is a failed validation: field (or query parameter) name → what is wrong.
+type fieldErrors map[string]string
+
+func (f fieldErrors) Error() string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + f[k]
+	}
+	return "validation failed: " + strings.Join(parts, "; ")
+}
+
+// badRequestError is a request that cannot be read at all (malformed JSON, bad path).
+type badRequestError struct{ msg string }
+
+func (e *badRequestError) Error() string { return e.msg }
+
+// unprocessableError is a well-formed request naming things that do not exist or may not act
+// (an unknown staff ID, an action on a case whose workflow has ended).
+type unprocessableError struct {
+	msg    string
+	fields map[string]string
+}
+
+func (e *unprocessableError) Error() string { return e.msg }
+
+// forbiddenError: the petitioner's query code does not match the case.
+type forbiddenError struct{ msg string }
+
+func (e *forbiddenError) Error() string { return e.msg }
+
+// notFoundError names what was not found; it wraps register.ErrNotFound.
+type notFoundError struct{ what string }
+
+func (e *notFoundError) Error() string { return e.what + " not found" }
+func (e *notFoundError) Unwrap() error { return register.ErrNotFound }
+
+// terminatedError: a repeat of a matter closed by re-review (三级终结) is not accepted again.
+type terminatedError struct{ caseNo string }
+
+func (e *terminatedError) Error() string { return "terminated matter: " + e.caseNo }
+
+// errNotConfigured: a dependency was not injected (only in tests or a broken main).
+var errNotConfigured = errors.New("not configured")
+
+// statusClientClosedRequest is nginx's code for a client that went away; nobody reads it,
+// but it keeps such requests out of the 5xx figures.
+const statusClientClosedRequest = 499
+
+// classify maps an error to the HTTP status and JSON body. It is the only place that does,
+// so every handler answers the same way. Bodies of 5xx answers never carry the error text:
+// it may name hosts, SQL or workflow internals; the caller logs it instead.
+func classify(err error) (int, gin.H) {
+	var (
+		fields   fieldErrors
+		badReq   *badRequestError
+		tooBig   *http.MaxBytesError
+		unproc   *unprocessableError
+		forbid   *forbiddenError
+		notFound *notFoundError
+		term     *terminatedError
+		appErr   *temporal.ApplicationError
+		wfNF     *serviceerror.NotFound
+		started  *serviceerror.WorkflowExecutionAlreadyStarted
+		updTO    *client.WorkflowUpdateServiceTimeoutOrCanceledError
+		deadline *serviceerror.DeadlineExceeded
+		canceled *serviceerror.Canceled
+		unavail  *serviceerror.Unavailable
+		exhaust  *serviceerror.ResourceExhausted
+	)
+	switch {
+	case err == nil:
+		return http.StatusOK, gin.H{}
+	case errors.As(err, &fields):
+		return http.StatusBadRequest, gin.H{"error": "validation failed", "fields": map[string]string(fields)}
+	case errors.As(err, &badReq):
+		return http.StatusBadRequest, gin.H{"error": badReq.msg}
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, gin.H{"error": fmt.Sprintf("request body larger than %d bytes", tooBig.Limit)}
+	case errors.As(err, &unproc):
+		body := gin.H{"error": unproc.msg}
+		if len(unproc.fields) > 0 {
+			body["fields"] = unproc.fields
+		}
+		return http.StatusUnprocessableEntity, body
+	case errors.As(err, &forbid):
+		return http.StatusForbidden, gin.H{"error": forbid.msg}
+	case errors.As(err, &term):
+		return http.StatusConflict, gin.H{
+			"error":   "this matter was terminated after re-review (三级终结) and is not accepted again",
+			"case_no": term.caseNo,
+		}
+	case errors.As(err, &appErr) && appErr.Type() == appErrInvalidAction:
+		return http.StatusUnprocessableEntity, gin.H{"error": appErr.Message()}
+	case errors.As(err, &appErr) && appErr.Type() == appErrInvalidInput:
+		return http.StatusBadRequest, gin.H{"error": appErr.Message()}
+	case errors.Is(err, register.ErrInvalidInput):
+		// The store's invalid-input errors are written for callers (e.g. a bad cursor).
+		return http.StatusBadRequest, gin.H{"error": err.Error()}
+	case errors.As(err, &notFound):
+		return http.StatusNotFound, gin.H{"error": notFound.Error()}
+	case errors.Is(err, register.ErrNotFound):
+		return http.StatusNotFound, gin.H{"error": "not found"}
+	case errors.As(err, &wfNF):
+		return http.StatusNotFound, gin.H{"error": "the case's workflow was not found"}
+	case errors.Is(err, register.ErrConflict):
+		return http.StatusConflict, gin.H{"error": "conflicts with existing data (was an idempotency key reused for a different request?)"}
+	case errors.As(err, &started):
+		return http.StatusConflict, gin.H{"error": "the case's workflow already exists and may not be started again"}
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), errors.As(err, &updTO):
+		return http.StatusGatewayTimeout, gin.H{"error": "timed out waiting for the workflow service or the register; the request may still complete: retry with the same Idempotency-Key"}
+	case errors.Is(err, context.Canceled), errors.As(err, &canceled):
+		return statusClientClosedRequest, gin.H{"error": "request cancelled"}
+	case errors.As(err, &unavail), errors.As(err, &exhaust), errors.Is(err, errNotConfigured):
+		return http.StatusServiceUnavailable, gin.H{"error": "a backing service is unavailable; try again later"}
+	default:
+		return http.StatusInternalServerError, gin.H{"error": "internal error"}
+	}
+}
+
+// fail answers the request with err mapped by classify. Server-side failures are logged with
+// the request ID, which the body repeats so staff can quote it.
+func (s *Server) fail(c *gin.Context, err error) {
+	status, body := classify(err)
+	rid := c.GetString(ctxRequestID)
+	if status >= 500 {
+		body["request_id"] = rid
+		s.log.ErrorContext(c.Request.Context(), "request failed",
+			"status", status, "error", err, "request_id", rid,
+			"method", c.Request.Method, "route", c.FullPath())
+	} else {
+		s.log.DebugContext(c.Request.Context(), "request refused",
+			"status", status, "error", err, "request_id", rid)
+	}
+	c.AbortWithStatusJSON(status, body)
+}
+
+// readinessReason is a short, non-sensitive reading of a dependency failure for /readyz.
+func readinessReason(err error) string {
+	switch {
+	case errors.Is(err, errNotConfigured):
+		return "not configured"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer within " + readyTimeout.String()
+	default:
+		return "not answering"
+	}
+}

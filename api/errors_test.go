@@ -1,0 +1,77 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/petitions/petitions/internal/register"
+)
+
+func TestClassify(t *testing.T) {
+	wrap := func(err error) error { return fmt.Errorf("failed workflow update: %w", err) }
+	cases := []struct {
+		name    string
+		err     error
+		status  int
+		message string // substring of body["error"]
+	}{
+		{"field errors", fieldErrors{"channel": "bad"}, 400, "validation failed"},
+		{"malformed", &badRequestError{"malformed JSON at byte 3"}, 400, "malformed JSON"},
+		{"too big", &http.MaxBytesError{Limit: 10}, 413, "larger than 10"},
+		{"unknown actor", &unprocessableError{msg: "unknown actor"}, 422, "unknown actor"},
+		{"query code", &forbiddenError{"the query code does not match"}, 403, "query code"},
+		{"terminated", &terminatedError{caseNo: "2026-000007"}, 409, "三级终结"},
+		{"invalid action", wrap(temporal.NewNonRetryableApplicationError("cannot reply: case is registered", appErrInvalidAction, nil)), 422, "cannot reply: case is registered"},
+		{"invalid input", temporal.NewApplicationError("days must be positive", appErrInvalidInput), 400, "days must be positive"},
+		{"other application error", temporal.NewApplicationError("db down", "ActivityError"), 500, "internal error"},
+		{"register invalid input", fmt.Errorf("%w: bad cursor", register.ErrInvalidInput), 400, "bad cursor"},
+		{"case not found", &notFoundError{what: "case 2026-000001"}, 404, "case 2026-000001 not found"},
+		{"register not found", fmt.Errorf("get: %w", register.ErrNotFound), 404, "not found"},
+		{"workflow not found", wrap(serviceerror.NewNotFound("workflow not found for ID: petition-x")), 404, "workflow was not found"},
+		{"register conflict", fmt.Errorf("%w: key reused", register.ErrConflict), 409, "idempotency key"},
+		{"already started", serviceerror.NewWorkflowExecutionAlreadyStarted("started", "", ""), 409, "already exists"},
+		{"context deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 504, "timed out"},
+		{"grpc deadline", serviceerror.NewDeadlineExceeded("deadline"), 504, "timed out"},
+		{"update timeout", client.NewWorkflowUpdateServiceTimeoutOrCanceledError(errors.New("x")), 504, "timed out"},
+		{"cancelled", context.Canceled, 499, "cancelled"},
+		{"unavailable", serviceerror.NewUnavailable("connection refused 10.0.0.3:7233"), 503, "unavailable"},
+		{"not configured", errNotConfigured, 503, "unavailable"},
+		{"anything else", errors.New(`pq: relation "cases" does not exist`), 500, "internal error"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := classify(tc.err)
+			if status != tc.status {
+				t.Errorf("status = %d, want %d", status, tc.status)
+			}
+			msg, _ := body["error"].(string)
+			if !strings.Contains(msg, tc.message) {
+				t.Errorf("error = %q, want it to contain %q", msg, tc.message)
+			}
+			// Server errors never echo internals.
+			if status >= 500 && (strings.Contains(msg, "10.0.0.3") || strings.Contains(msg, "relation")) {
+				t.Errorf("5xx body leaks the error: %q", msg)
+			}
+		})
+	}
+}
+
+func TestFieldErrorsInBody(t *testing.T) {
+	_, body := classify(fieldErrors{"limit": "must be an integer"})
+	fields, _ := body["fields"].(map[string]string)
+	if fields["limit"] != "must be an integer" {
+		t.Errorf("fields = %v", body["fields"])
+	}
+	_, body = classify(&terminatedError{caseNo: "2026-000007"})
+	if body["case_no"] != "2026-000007" {
+		t.Errorf("terminated body = %v", body)
+	}
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"bytes"
+	"encoding/csv"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/petitions/petitions/internal/register"
+)
+
+// currentMonth is the first instant of the month containing now, in Asia/Shanghai: offices
+// report by civil month in China, whatever the server's zone.
+func currentMonth(now time.Time) time.Time {
+	n := now.In(shanghai)
+	return time.Date(n.Year(), n.Month(), 1, 0, 0, 0, 0, shanghai)
+}
+
+// statsRange reads from/to (RFC 3339 or dates; a "to" date includes that day). Missing bounds
+// default to the current month.
+func (s *Server) statsRange(c *gin.Context) (from, to time.Time, unit string, err error) {
+	q := c.Request.URL.Query()
+	f := fieldErrors{}
+	for name := range q {
+		if name != "from" && name != "to" && name != "unit" {
+			f[name] = "unknown parameter; known: from, to, unit"
+		}
+	}
+	month := currentMonth(s.now())
+	from, to = month, month.AddDate(0, 1, 0)
+	if v := q.Get("from"); v != "" {
+		if from, err = parseInstant(v, false); err != nil {
+			f["from"] = err.Error()
+		}
+	}
+	if v := q.Get("to"); v != "" {
+		if to, err = parseInstant(v, true); err != nil {
+			f["to"] = err.Error()
+		}
+	}
+	if f["from"] == "" && f["to"] == "" && !from.Before(to) {
+		f["to"] = "must be after from"
+	}
+	if len(f) > 0 {
+		return from, to, "", f
+	}
+	return from, to, strings.TrimSpace(q.Get("unit")), nil
+}
+
+func (s *Server) stats(c *gin.Context) {
+	from, to, unit, err := s.statsRange(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	st, err := s.reg.Stats(c.Request.Context(), from, to, unit)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// csvHeader labels the monthly ledger's columns in Chinese with the English key, since the
+// ledger goes to office staff who open it in Excel.
+var csvHeader = []string{
+	"月份 month", "单位编码 unit", "单位 unit_name", "收件 received", "受理 accepted",
+	"办结 closed", "按期办结 closed_on_time", "按期办结率 on_time_rate", "超期 overdue_now",
+	"满意 satisfied", "参评 evaluated", "复查 reviews", "复核 re_reviews",
+}
+
+// utf8BOM makes Excel read the file as UTF-8; without it Chinese unit names turn to mojibake.
+const utf8BOM = "\uFEFF"
+
+func (s *Server) monthlyReport(c *gin.Context) {
+	month := currentMonth(s.now())
+	q := c.Request.URL.Query()
+	for name := range q {
+		if name != "month" {
+			s.fail(c, fieldErrors{name: "unknown parameter; known: month"})
+			return
+		}
+	}
+	if v := q.Get("month"); v != "" {
+		m, err := time.ParseInLocation("2006-01", v, shanghai)
+		if err != nil {
+			s.fail(c, fieldErrors{"month": "must be YYYY-MM, e.g. 2026-05"})
+			return
+		}
+		month = m
+	}
+	rows, err := s.reg.MonthlyReport(c.Request.Context(), month)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body, err := monthlyCSV(rows)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	c.Header("Content-Disposition", `attachment; filename="petitions-`+month.Format("2006-01")+`.csv"`)
+	c.Data(http.StatusOK, "text/csv; charset=utf-8", body)
+}
+
+func monthlyCSV(rows []register.MonthlyRow) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteString(utf8BOM)
+	w := csv.NewWriter(&buf)
+	w.UseCRLF = true // what Excel writes and expects
+	if err := w.Write(csvHeader); err != nil {
+		return nil, err
+	}
+	itoa := strconv.Itoa
+	rate := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
+	for _, r := range rows {
+		rec := []string{
+			r.Month, cellText(r.Unit), cellText(r.UnitName), itoa(r.Received), itoa(r.Accepted),
+			itoa(r.Closed), itoa(r.ClosedOnTime), rate(r.OnTimeRate), itoa(r.OverdueNow),
+			itoa(r.Satisfied), itoa(r.Evaluated), itoa(r.Reviews), itoa(r.ReReviews),
+		}
+		if err := w.Write(rec); err != nil {
+			return nil, err
+		}
+	}
+	w.Flush()
+	return buf.Bytes(), w.Error()
+}
+
+// cellText defuses spreadsheet formulas: a text cell starting with = + - @ would be run by
+// Excel (CSV injection), so it is prefixed with an apostrophe.
+func cellText(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

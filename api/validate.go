@@ -1,0 +1,203 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/petitions/petitions/workflows"
+)
+
+// Enumerations the API accepts. The register and the workflow store them as given; checking
+// here turns a typo into a field error instead of a case nobody can find by channel.
+var (
+	channels   = []string{"letter", "visit", "phone", "online", "hotline", "email"}
+	categories = []string{"accusation", "appeal", "suggestion", "inquiry"}
+	stages     = []string{
+		string(workflows.StageRegistered), string(workflows.StageHandling), string(workflows.StageReplied),
+		string(workflows.StageReview), string(workflows.StageReviewed), string(workflows.StageReReview),
+		string(workflows.StageClosed), string(workflows.StageTerminated), string(workflows.StageRejected),
+		string(workflows.StageWithdrawn),
+	}
+	evaluations = []string{workflows.EvaluationSatisfied, workflows.EvaluationBasicSatisfied, workflows.EvaluationDissatisfied}
+	outcomes    = []string{workflows.OutcomeUphold, workflows.OutcomeRevise}
+)
+
+func oneOf(allowed []string) string { return "must be one of " + strings.Join(allowed, ", ") }
+
+// decodeJSON reads one JSON object from the body into v. Unknown fields are refused so a
+// misspelt field ("handeler") is reported rather than silently dropped. Every failure is a
+// client error: malformed JSON → badRequestError, a wrong type → a field error.
+func decodeJSON(c *gin.Context, v any) error {
+	if c.Request.Body == nil || c.Request.Body == http.NoBody {
+		return &badRequestError{"request body is empty; expected a JSON object"}
+	}
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return &badRequestError{"request body must hold exactly one JSON object"}
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var (
+		syntax  *json.SyntaxError
+		typeErr *json.UnmarshalTypeError
+		tooBig  *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return err
+	case errors.Is(err, io.EOF):
+		return &badRequestError{"request body is empty; expected a JSON object"}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &badRequestError{"malformed JSON: unexpected end of input"}
+	case errors.As(err, &syntax):
+		return &badRequestError{fmt.Sprintf("malformed JSON at byte %d", syntax.Offset)}
+	case errors.As(err, &typeErr):
+		if typeErr.Field == "" {
+			return &badRequestError{"request body must be a JSON object"}
+		}
+		return fieldErrors{typeErr.Field: "must be " + jsonKind(typeErr.Type)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		// encoding/json has no typed error for this; the message format is stable.
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return fieldErrors{name: "unknown field"}
+	default:
+		return &badRequestError{"malformed JSON"}
+	}
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it.
+func jsonKind(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
+// idWeights and idCheck are the GB 11643-1999 checksum of the 18-character citizen ID number:
+// the weighted sum of the first 17 digits modulo 11 selects the check character.
+var (
+	idWeights = [17]int{7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2}
+	idCheck   = "10X98765432"
+)
+
+// validIDNumber checks the shape of a mainland resident ID number: 17 digits, a check
+// character (digit or X), a real birth date not after today, and the checksum. It cannot know
+// whether the number was issued; it catches typos, which is what a clerk needs.
+func validIDNumber(id string, today time.Time) string {
+	if len(id) != 18 {
+		return "must be 18 characters"
+	}
+	sum := 0
+	for i := 0; i < 17; i++ {
+		d := id[i]
+		if d < '0' || d > '9' {
+			return "the first 17 characters must be digits"
+		}
+		sum += int(d-'0') * idWeights[i]
+	}
+	if id[0] == '0' {
+		return "region code is invalid"
+	}
+	birth, err := time.ParseInLocation("20060102", id[6:14], shanghai)
+	if err != nil || birth.Year() < 1900 || birth.After(today) {
+		return "birth date is invalid"
+	}
+	last := id[17]
+	if last == 'x' {
+		last = 'X'
+	}
+	if last != idCheck[sum%11] {
+		return "checksum does not match (check the digits)"
+	}
+	return ""
+}
+
+// validPhone accepts mobile, landline and hotline numbers as people write them: digits with
+// an optional leading +, spaces, dashes and parentheses; 3 to 20 digits (12345 has five).
+func validPhone(p string) bool {
+	digits := 0
+	for i, r := range p {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case r == '+' && i == 0, r == ' ', r == '-', r == '(', r == ')':
+		default:
+			return false
+		}
+	}
+	return digits >= 3 && digits <= 20
+}
+
+// parseInstant reads RFC 3339 or a civil date YYYY-MM-DD; a date means the start of that day
+// in Asia/Shanghai, or the start of the next day when endOfDay (so "to=2026-05-31" includes
+// the 31st).
+func parseInstant(s string, endOfDay bool) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, s, shanghai)
+	if err != nil {
+		return time.Time{}, errors.New("must be RFC 3339 (2026-05-01T09:00:00+08:00) or a date (2026-05-01)")
+	}
+	if endOfDay {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, nil
+}
+
+// validCaseNo keeps path parameters to the shape of case numbers (e.g. 2026-000123) so they
+// are safe inside workflow IDs and log lines.
+func validCaseNo(no string) bool {
+	if no == "" || len(no) > 64 {
+		return false
+	}
+	for _, r := range no {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func caseNoParam(c *gin.Context) (string, error) {
+	no := c.Param("no")
+	if !validCaseNo(no) {
+		return "", fieldErrors{"no": "is not a case number"}
+	}
+	return no, nil
+}
+
+func contains(list []string, v string) bool { return slices.Contains(list, v) }
