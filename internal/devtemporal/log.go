@@ -42,4 +42,3 @@ func (nopLogger) Debug(string, ...interface{}) {}
 func (nopLogger) Info(string, ...interface{})  {}
 func (nopLogger) Warn(string, ...interface{})  {}
 func (nopLogger) Error(string, ...interface{}) {}
-

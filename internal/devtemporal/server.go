@@ -173,7 +173,7 @@ func (s *Server) newServer(conf *config.Config) (temporal.Server, error) {
 		hosts[name] = static.SingleLocalHost(net.JoinHostPort(s.opts.IP, strconv.Itoa(conf.Services[svc].RPC.GRPCPort)))
 	}
 	dyn := dynamicconfig.StaticClient{
-		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                8096,
+		dynamicconfig.HistoryCacheHostLevelMaxSize.Key():                 8096,
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 		// Updates are how staff act on a case; make sure they are on.
 		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key(): true,
