@@ -1,0 +1,103 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/petitions/petitions/internal/calendar"
+)
+
+// Activities are called by name (the Activity* constants), so this package never imports the
+// activities package and the workflow stays free of I/O code.
+
+const activityTimeout = 30 * time.Second
+
+// errorUnknownUnit is the error type LookupUnit returns for a unit the register does not have.
+const errorUnknownUnit = "UnknownUnit"
+
+// durableOptions: the register and the notifier must never lose an event, so these retry until
+// the outage ends, backing off to once a minute.
+func durableOptions(summary string) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: activityTimeout,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    time.Minute,
+			MaximumAttempts:    0, // unlimited
+		},
+	}
+}
+
+// boundedOptions: computations and lookups that a clerk is waiting for. When they keep failing
+// the action fails with the cause instead of hanging the clerk's request.
+func boundedOptions(summary string, attempts int32) workflow.ActivityOptions {
+	return workflow.ActivityOptions{
+		StartToCloseTimeout: activityTimeout,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    10 * time.Second,
+			MaximumAttempts:    attempts,
+		},
+	}
+}
+
+func computeDeadline(ctx workflow.Context, req calendar.Request) (Explanation, error) {
+	ctx = workflow.WithActivityOptions(ctx, boundedOptions("compute "+req.Clock+" deadline", 10))
+	var exp Explanation
+	err := workflow.ExecuteActivity(ctx, ActivityComputeDeadline, req).Get(ctx, &exp)
+	if err != nil {
+		return Explanation{}, fmt.Errorf("compute %s deadline: %w", req.Clock, err)
+	}
+	return exp, nil
+}
+
+// recordTransition hands one transition to the register. Retries cover outages; if the register
+// refuses the transition outright (a non-retryable error, e.g. a bug or a schema mismatch being
+// fixed), the case waits and tries again rather than going on with an event the register lacks.
+// The caller holds the case mutex, so later events queue behind this one and stay in order.
+func recordTransition(ctx workflow.Context, t Transition) error {
+	summary := fmt.Sprintf("record #%d %s", t.Event.Seq, t.Event.Type)
+	actx := workflow.WithActivityOptions(ctx, durableOptions(summary))
+	for {
+		err := workflow.ExecuteActivity(actx, ActivityRecordTransition, t).Get(actx, nil)
+		if err == nil || temporal.IsCanceledError(err) || ctx.Err() != nil {
+			return err
+		}
+		workflow.GetLogger(ctx).Error("register refused a transition; retrying in a minute",
+			"seq", t.Event.Seq, "type", t.Event.Type, "error", err)
+		retry := workflow.NewTimerWithOptions(ctx, recordRetryDelay, workflow.TimerOptions{Summary: "retry " + summary})
+		if err := retry.Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+}
+
+const recordRetryDelay = time.Minute
+
+func notify(ctx workflow.Context, n Notice) error {
+	summary := fmt.Sprintf("notify %s: %s", n.Kind, n.Recipient)
+	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary))
+	return workflow.ExecuteActivity(ctx, ActivityNotify, n).Get(ctx, nil)
+}
+
+func lookupUnit(ctx workflow.Context, code string) (UnitInfo, error) {
+	ctx = workflow.WithActivityOptions(ctx, boundedOptions("look up unit "+code, 5))
+	var u UnitInfo
+	if err := workflow.ExecuteActivity(ctx, ActivityLookupUnit, code).Get(ctx, &u); err != nil {
+		// An unknown unit is the clerk's typo, not an outage: say so in the action's answer.
+		var ae *temporal.ApplicationError
+		if errors.As(err, &ae) && ae.Type() == errorUnknownUnit {
+			return UnitInfo{}, invalidInput("unit %q is not in the register", code)
+		}
+		return UnitInfo{}, fmt.Errorf("look up unit %q: %w", code, err)
+	}
+	return u, nil
+}

@@ -1,0 +1,360 @@
+package workflows
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/petitions/petitions/internal/calendar"
+)
+
+// Petition is the lifecycle of one case, from registration to its final stage. Staff and
+// petitioner actions arrive as Workflow Updates (see actions.go); deadlines and the escalation
+// ladder run on timers (see clock.go). It returns the final CaseState.
+func Petition(ctx workflow.Context, in PetitionInput) (CaseState, error) {
+	// Versioning from day one: later changes branch on GetVersion with their own change IDs,
+	// and this marker tells which histories predate all of them.
+	workflow.GetVersion(ctx, "initial", workflow.DefaultVersion, 1)
+
+	if err := validateInput(in); err != nil {
+		return CaseState{}, err
+	}
+	p := newPetition(ctx, in)
+	// Handlers first: an update sent together with the start (await_registration) must find
+	// its handler; actions wait on the mutex until setup has finished.
+	if err := p.registerHandlers(ctx); err != nil {
+		return CaseState{}, err
+	}
+	if err := p.setup(ctx); err != nil {
+		return CaseState{}, err
+	}
+	return p.run(ctx)
+}
+
+func validateInput(in PetitionInput) error {
+	var missing []string
+	if in.CaseNo == "" {
+		missing = append(missing, "case_no")
+	}
+	if in.Policy.Name == "" {
+		missing = append(missing, "policy")
+	}
+	if in.ReceivedAt.IsZero() {
+		missing = append(missing, "received_at")
+	}
+	if len(missing) > 0 {
+		return temporal.NewNonRetryableApplicationError("petition input lacks "+strings.Join(missing, ", "), ErrorInvalidInput, nil)
+	}
+	return nil
+}
+
+// petition is the whole state of a case. Exported fields are plain data (JSON-serializable,
+// deadlines as absolute instants), so the state could be carried over a continue-as-new.
+// Unexported fields coordinate goroutines within one run and are rebuilt on replay.
+type petition struct {
+	Input PetitionInput `json:"input"`
+	State CaseState     `json:"state"`
+	// Units are the register's answers about the responsible units and their parents, kept so
+	// that validators (which cannot call activities) know whether a higher unit exists, and so
+	// escalations know whom to notify.
+	Units map[string]UnitInfo `json:"units"`
+	// Fired are the ladder steps of the running clock that have fired.
+	Fired ladderFired `json:"fired"`
+	// Override is set when a supervisor replaced the running clock's due instant.
+	Override *dueOverride `json:"override,omitempty"`
+	// Ready: setup has computed the acceptance deadline and recorded the registered event.
+	Ready bool `json:"ready"`
+
+	// mu serialises actions, ladder steps and calendar recomputations: each of them awaits
+	// activities, and two of them interleaving would break the one-event-at-a-time register.
+	mu workflow.Mutex
+	// gen rises with every recorded event; the main loop waits for it to re-arm its timer.
+	gen int
+	// calendarSignals counts calendar_changed signals; calendarSeen how many were handled.
+	calendarSignals, calendarSeen int
+	// notifying counts notices being delivered; the workflow does not end before they are.
+	notifying int
+	logger    log.Logger
+}
+
+func newPetition(ctx workflow.Context, in PetitionInput) *petition {
+	return &petition{
+		Input: in,
+		State: CaseState{
+			CaseNo:        in.CaseNo,
+			Stage:         StageRegistered,
+			Policy:        in.Policy.Name,
+			Channel:       in.Channel,
+			Category:      in.Category,
+			Topic:         in.Topic,
+			Unit:          in.SuggestedUnit,
+			SuggestedUnit: in.SuggestedUnit,
+			ReceivedAt:    in.ReceivedAt,
+			RegisteredAt:  in.RegisteredAt,
+		},
+		Units:  map[string]UnitInfo{},
+		mu:     workflow.NewMutex(ctx),
+		logger: workflow.GetLogger(ctx),
+	}
+}
+
+// setup starts the acceptance clock from receipt and records the registered event (seq 1).
+func (p *petition) setup(ctx workflow.Context) error {
+	if err := p.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.mu.Unlock()
+
+	if unit := p.State.Unit; unit != "" {
+		// Routing suggestions can be stale; an unknown unit must not block registration. The
+		// ladder then falls back to the registering clerk.
+		if err := p.learnUnit(ctx, unit); err != nil {
+			p.logger.Warn("suggested unit unknown; notices go to the registering clerk", "unit", unit, "error", err)
+		}
+	}
+	d, err := p.newClock(ctx, ClockAcceptance, p.Input.ReceivedAt)
+	if err != nil {
+		return err
+	}
+	p.install(d)
+	actor := p.Input.RegisteredBy
+	if actor.ID == "" {
+		actor = systemActor
+	}
+	details := map[string]any{"channel": p.State.Channel, "category": p.State.Category, "due": d.Due}
+	if p.State.Unit != "" {
+		details["unit"] = p.State.Unit
+	}
+	if p.Input.GroupSize > 0 {
+		details["group_size"] = p.Input.GroupSize
+	}
+	if err := p.record(ctx, EventRegistered, actor, details); err != nil {
+		return err
+	}
+	p.Ready = true
+	return nil
+}
+
+// run is the main loop: it keeps one timer armed for the next ladder step (or window expiry) of
+// the running clock and waits for it, for a change of state, or for a calendar signal.
+func (p *petition) run(ctx workflow.Context) (CaseState, error) {
+	calendarCh := workflow.GetSignalChannel(ctx, SignalCalendarChanged)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for calendarCh.Receive(ctx, nil) {
+			p.calendarSignals++
+		}
+	})
+
+	var armed *armedStep
+	for !p.State.Stage.Final() {
+		next, ok := p.nextStep()
+		// Keep a pending timer when the step it waits for did not change (e.g. after link_repeat);
+		// otherwise cancel it so no stale timer outlives its step.
+		if armed != nil && (!ok || !armed.step.same(next)) {
+			armed.cancel()
+			armed = nil
+		}
+		if ok && armed == nil {
+			armed = p.arm(ctx, next)
+		}
+
+		gen := p.gen
+		err := workflow.Await(ctx, func() bool {
+			return p.gen != gen || p.calendarSignals != p.calendarSeen || (armed != nil && armed.ready())
+		})
+		if err != nil {
+			return p.State, err
+		}
+
+		if p.calendarSignals != p.calendarSeen {
+			if err := p.locked(ctx, p.onCalendarChanged); err != nil {
+				return p.State, err
+			}
+		}
+		if armed != nil && armed.ready() {
+			st := armed.step
+			armed.cancel()
+			armed = nil
+			if err := p.locked(ctx, func(ctx workflow.Context) error { return p.fire(ctx, st) }); err != nil {
+				return p.State, err
+			}
+		}
+	}
+	if armed != nil {
+		armed.cancel()
+	}
+
+	// Drain: let admitted updates finish (they revalidate and refuse) and notices go out.
+	err := workflow.Await(ctx, func() bool {
+		return workflow.AllHandlersFinished(ctx) && p.notifying == 0
+	})
+	return p.State, err
+}
+
+// locked runs fn holding the case mutex.
+func (p *petition) locked(ctx workflow.Context, fn func(workflow.Context) error) error {
+	if err := p.mu.Lock(ctx); err != nil {
+		return err
+	}
+	defer p.mu.Unlock()
+	return fn(ctx)
+}
+
+var systemActor = Actor{ID: "system", Role: RoleSystem}
+
+// record appends one event: it bumps Seq, refreshes the Web UI view and hands the register the
+// event with the state after it. It waits for the register, so events arrive in order.
+func (p *petition) record(ctx workflow.Context, typ string, actor Actor, details map[string]any) error {
+	p.State.Seq++
+	p.gen++
+	ev := Event{Seq: p.State.Seq, Type: typ, At: workflow.Now(ctx), Actor: actor, Details: details}
+	if err := p.publish(ctx); err != nil {
+		return err
+	}
+	return recordTransition(ctx, Transition{Event: ev, State: p.snapshot()})
+}
+
+// snapshot is a copy of the state that later changes cannot reach.
+func (p *petition) snapshot() CaseState {
+	s := p.State
+	if s.Deadline != nil {
+		d := s.Deadline.clone()
+		s.Deadline = &d
+	}
+	if s.PendingExtension != nil {
+		e := *s.PendingExtension
+		s.PendingExtension = &e
+	}
+	return s
+}
+
+// notify delivers a notice in the background: a notifier outage must not hold up the case (the
+// delivery retries until it succeeds), and the workflow waits for it before it ends.
+func (p *petition) notify(ctx workflow.Context, seq int64, kind, recipient, unit, message string) {
+	n := Notice{
+		Key:       p.State.CaseNo + "/" + strconv.FormatInt(seq, 10),
+		CaseNo:    p.State.CaseNo,
+		Kind:      kind,
+		Recipient: recipient,
+		Unit:      unit,
+		Message:   message,
+	}
+	p.notifying++
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		defer func() { p.notifying-- }()
+		if err := notify(ctx, n); err != nil {
+			p.logger.Warn("notice not delivered", "key", n.Key, "error", err)
+		}
+	})
+}
+
+// close ends the case in a final stage. The clock stops, so nothing is overdue any more.
+func (p *petition) close(ctx workflow.Context, stage Stage) {
+	now := workflow.Now(ctx)
+	p.State.Stage = stage
+	p.State.ClosedAt = &now
+	p.State.Deadline = nil
+	p.State.Overdue = false
+	p.State.EscalationLevel = 0
+	p.State.PendingExtension = nil
+	p.Fired = ladderFired{}
+	p.Override = nil
+}
+
+// learnUnit asks the register about a unit and its parent and remembers both: the parent
+// decides whether a review (or re-review) is possible and who the superior unit's leader is.
+func (p *petition) learnUnit(ctx workflow.Context, code string) error {
+	u, err := lookupUnit(ctx, code)
+	if err != nil {
+		return err
+	}
+	if u.Code == "" {
+		u.Code = code
+	}
+	if u.Parent != "" {
+		parent, err := lookupUnit(ctx, u.Parent)
+		if err != nil {
+			return err
+		}
+		if parent.Code == "" {
+			parent.Code = u.Parent
+		}
+		p.Units[parent.Code] = parent
+	}
+	p.Units[code] = u
+	return nil
+}
+
+// parentOf returns the known parent of a unit, "" if it has none or is unknown.
+func (p *petition) parentOf(code string) string { return p.Units[code].Parent }
+
+// publish refreshes the search attributes and the current details shown in the Web UI.
+func (p *petition) publish(ctx workflow.Context) error {
+	s := p.State
+	updates := []temporal.SearchAttributeUpdate{
+		SearchCaseNo.ValueSet(s.CaseNo),
+		SearchStage.ValueSet(string(s.Stage)),
+		keyword(SearchUnit, s.Unit),
+		keyword(SearchCategory, s.Category),
+		keyword(SearchChannel, s.Channel),
+		keyword(SearchLeader, s.Leader),
+		keyword(SearchPolicy, s.Policy),
+		SearchOverdue.ValueSet(s.Overdue),
+		SearchEscalationLevel.ValueSet(int64(s.EscalationLevel)),
+	}
+	if s.Deadline != nil {
+		updates = append(updates, SearchDueAt.ValueSet(s.Deadline.Due))
+	} else {
+		updates = append(updates, SearchDueAt.ValueUnset())
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, updates...); err != nil {
+		return fmt.Errorf("upsert search attributes: %w", err)
+	}
+	workflow.SetCurrentDetails(ctx, p.details())
+	return nil
+}
+
+// keyword unsets empty keywords, so "PetitionLeader is null" finds cases without a leader.
+func keyword(key temporal.SearchAttributeKeyKeyword, v string) temporal.SearchAttributeUpdate {
+	if v == "" {
+		return key.ValueUnset()
+	}
+	return key.ValueSet(v)
+}
+
+// details is the short markdown the Web UI shows as the workflow's current details.
+func (p *petition) details() string {
+	s := p.State
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Stage:** %s", s.Stage)
+	if s.Unit != "" {
+		fmt.Fprintf(&b, " · **Unit:** %s", s.Unit)
+	}
+	b.WriteString("\n\n")
+	if d := s.Deadline; d != nil {
+		fmt.Fprintf(&b, "**Due (%s):** %s", d.Clock, shanghai(d.Due))
+		if d.Paused {
+			b.WriteString(" · ⏸ paused")
+		}
+		b.WriteString("\n\n")
+		if s.Overdue || s.EscalationLevel > 0 {
+			fmt.Fprintf(&b, "**Overdue:** %t · **Escalation level:** %d\n\n", s.Overdue, s.EscalationLevel)
+		}
+		if d.Explanation.Summary != "" {
+			b.WriteString(d.Explanation.Summary + "\n")
+		}
+	} else if s.ClosedAt != nil {
+		fmt.Fprintf(&b, "**Closed:** %s\n", shanghai(*s.ClosedAt))
+	}
+	return b.String()
+}
+
+// shanghai formats an instant as a clerk reads it.
+func shanghai(t time.Time) string {
+	return t.In(calendar.Location()).Format("2006-01-02 15:04:05") + " (Asia/Shanghai)"
+}
