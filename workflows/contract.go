@@ -53,10 +53,10 @@ func (s Stage) Final() bool {
 type Clock string
 
 const (
-	ClockAcceptance     Clock = "acceptance"      // registered: decide whether to accept
-	ClockHandling       Clock = "handling"        // handling: reply to the petitioner
-	ClockReviewRequest  Clock = "review_request"  // replied: the petitioner's window to ask for review
-	ClockReview         Clock = "review"          // review: the review decision
+	ClockAcceptance     Clock = "acceptance"     // registered: decide whether to accept
+	ClockHandling       Clock = "handling"       // handling: reply to the petitioner
+	ClockReviewRequest  Clock = "review_request" // replied: the petitioner's window to ask for review
+	ClockReview         Clock = "review"         // review: the review decision
 	ClockReReviewWindow Clock = "re_review_request"
 	ClockReReview       Clock = "re_review" // re_review: the final decision; hearings excluded
 )
