@@ -2,9 +2,10 @@
 package worker
 
 import (
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/workflow"
 	sdkworker "go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/petitions/petitions/activities"
 	"github.com/petitions/petitions/workflows"
@@ -28,7 +29,17 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 // replayer or a test environment).
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Petition, workflow.RegisterOptions{Name: workflows.WorkflowName})
-	if acts != nil {
-		r.RegisterActivity(acts)
+	if acts == nil {
+		return
+	}
+	// Registered one by one under the contract's names, so a helper method on Activities
+	// never becomes an activity by accident.
+	for name, fn := range map[string]any{
+		workflows.ActivityComputeDeadline:  acts.ComputeDeadline,
+		workflows.ActivityRecordTransition: acts.RecordTransition,
+		workflows.ActivityNotify:           acts.Notify,
+		workflows.ActivityLookupUnit:       acts.LookupUnit,
+	} {
+		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}
 }

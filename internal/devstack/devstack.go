@@ -98,7 +98,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	o.Logger.Info("starting Temporal dev server", "database", tdb)
 	s.Temporal, err = devtemporal.Start(ctx, devtemporal.Options{
 		FrontendPort: o.TemporalPort, UIPort: o.UIPort, DatabaseFile: tdb,
-		SearchAttributes: SearchAttributes(), Logger: o.Logger, LogLevel: slog.LevelWarn,
+		SearchAttributes: SearchAttributes(), Logger: o.Logger, LogLevel: slog.LevelError,
 	})
 	if err != nil {
 		return nil, err
