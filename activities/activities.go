@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.temporal.io/sdk/temporal"
 
@@ -25,21 +24,17 @@ type Activities struct {
 	Store    *register.Store
 	Notifier notify.Notifier
 
-	// The calendar is read from the register and cached briefly: a deadline computation must
-	// see an imported year within a minute, but need not hit the database every time.
-	mu        sync.Mutex
-	cal       *calendar.Calendar
-	calLoaded time.Time
+	// The calendar is read from the register and cached until the register's calendar
+	// version changes: an import (from any process) takes effect on the next computation.
+	mu         sync.Mutex
+	cal        *calendar.Calendar
+	calVersion string
 }
 
 // New returns the activities over a register and a notifier.
 func New(store *register.Store, n notify.Notifier) *Activities {
 	return &Activities{Store: store, Notifier: n}
 }
-
-// calendarTTL bounds how stale a cached holiday calendar may be. A calendar import also
-// signals running cases, which recompute after this has passed or the cache was dropped.
-const calendarTTL = 30 * time.Second
 
 // ComputeDeadline computes a clock's due instant and its explanation on the legal calendar.
 func (a *Activities) ComputeDeadline(ctx context.Context, req calendar.Request) (calendar.Explanation, error) {
@@ -55,17 +50,14 @@ func (a *Activities) ComputeDeadline(ctx context.Context, req calendar.Request) 
 	return exp, nil
 }
 
-// InvalidateCalendar drops the cached calendar (after an import in the same process).
-func (a *Activities) InvalidateCalendar() {
-	a.mu.Lock()
-	a.cal = nil
-	a.mu.Unlock()
-}
-
 func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.cal != nil && time.Since(a.calLoaded) < calendarTTL {
+	version, err := a.Store.CalendarVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("holiday calendar version: %w", err)
+	}
+	if a.cal != nil && version == a.calVersion {
 		return a.cal, nil
 	}
 	years, err := a.Store.CalendarYears(ctx)
@@ -86,7 +78,7 @@ func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
 	if err != nil {
 		return nil, fmt.Errorf("holiday calendar: %w", err)
 	}
-	a.cal, a.calLoaded = cal, time.Now()
+	a.cal, a.calVersion = cal, version
 	return cal, nil
 }
 

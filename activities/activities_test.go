@@ -67,7 +67,6 @@ func TestComputeDeadlineReadsTheRegistersCalendar(t *testing.T) {
 	if err := store.PutCalendarYear(ctx, y); err != nil {
 		t.Fatal(err)
 	}
-	a.InvalidateCalendar()
 	exp, err = a.ComputeDeadline(ctx, req)
 	if err != nil {
 		t.Fatal(err)

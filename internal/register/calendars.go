@@ -101,3 +101,12 @@ func (s *Store) calendarYears(ctx context.Context, where string, args ...any) ([
 	}
 	return out, nil
 }
+
+// CalendarVersion changes whenever a calendar year is stored, so a process holding a cached
+// calendar can tell cheaply that it must reload.
+func (s *Store) CalendarVersion(ctx context.Context) (string, error) {
+	var v string
+	err := s.pool.QueryRow(ctx,
+		`SELECT count(*)::text || '/' || coalesce(max(updated_at)::text, '') FROM calendar_years`).Scan(&v)
+	return v, err
+}
