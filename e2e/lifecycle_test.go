@@ -263,3 +263,45 @@ func TestBadInput(t *testing.T) {
 		t.Errorf("bad filter: %d", code)
 	}
 }
+
+// Handling with every clock action: extension asked and approved, a hearing pause, a
+// supervisor's instruction; the deadline moves accordingly; then a satisfied evaluation closes.
+func TestHandlingClockActions(t *testing.T) {
+	r := registerCase(t, "demo", petitioner(), "wage arrears at a road project")
+	no := r.CaseNo
+	st := act(t, no, "accept", map[string]any{"actor": clerk, "unit": "construction", "handler": handler, "leader": leader}, http.StatusOK)
+	due := st.Deadline.Due
+
+	// Only a leader decides extensions; a handler may not.
+	st = act(t, no, "request-extension", map[string]any{"actor": handler, "days": 30, "reason": "site inspection needed"}, http.StatusOK)
+	if st.PendingExtension == nil {
+		t.Fatalf("no pending extension: %+v", st)
+	}
+	act(t, no, "decide-extension", map[string]any{"actor": handler, "approved": true}, http.StatusUnprocessableEntity)
+	st = act(t, no, "decide-extension", map[string]any{"actor": "head.construction", "approved": true, "reason": "同意"}, http.StatusOK)
+	if !st.Deadline.Due.After(due) || !st.ExtensionUsed {
+		t.Fatalf("extension did not move the deadline: %s -> %s", due, st.Deadline.Due)
+	}
+	act(t, no, "request-extension", map[string]any{"actor": handler, "days": 10, "reason": "again"}, http.StatusUnprocessableEntity)
+
+	due = st.Deadline.Due
+	st = act(t, no, "pause", map[string]any{"actor": handler, "reason": "听证 hearing"}, http.StatusOK)
+	if !st.Deadline.Paused {
+		t.Fatalf("not paused: %+v", st.Deadline)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	st = act(t, no, "resume", map[string]any{"actor": handler}, http.StatusOK)
+	if st.Deadline.Paused || !st.Deadline.Due.After(due) {
+		t.Fatalf("resume did not move the deadline by the pause: %s -> %s", due, st.Deadline.Due)
+	}
+	act(t, no, "supervise", map[string]any{"actor": handler, "opinion": "self-supervision"}, http.StatusUnprocessableEntity)
+	act(t, no, "supervise", map[string]any{"actor": supervisor, "opinion": "请加快办理 speed up"}, http.StatusOK)
+	act(t, no, "reply", map[string]any{"actor": handler, "opinion": "已支付 paid"}, http.StatusOK)
+	st = act(t, no, "evaluate", map[string]any{"actor": "petitioner", "evaluation": "satisfied"}, http.StatusOK)
+	if st.Stage != workflows.StageClosed {
+		t.Fatalf("a satisfied evaluation closes the case: %+v", st)
+	}
+	waitRegister(t, no, "closed")
+	wantEvents(t, no, "extension_requested", "extension_decided", "paused", "resumed", "supervised", "replied", "evaluated", "closed")
+	recordHistory(t, no)
+}

@@ -87,6 +87,7 @@ func TestOverdueEscalatesUnattended(t *testing.T) {
 	if !found {
 		t.Errorf("%s not among overdue registered cases", no)
 	}
+	recordHistory(t, no)
 }
 
 // The dev stack keeps its data: stop it and start it again on the same folder and the case is

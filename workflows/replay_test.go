@@ -12,7 +12,8 @@ import (
 
 // TestReplayRecordedHistories replays every recorded history against the current code, so a
 // change that would break running cases (non-determinism) fails here rather than in production.
-// Record one with: temporal workflow show --workflow-id petition-<case> --output json > testdata/histories/<name>.json
+// The histories are recorded from real runs of the e2e tests with `make record-histories`;
+// keep the old ones when re-recording after a change: they stand for cases still running.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
 	if err != nil {
