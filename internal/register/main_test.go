@@ -20,7 +20,7 @@ var cst = time.FixedZone("CST", 8*60*60)
 // day returns 10:00 Shanghai time on a day of 2026.
 func day(month time.Month, d int) time.Time { return time.Date(2026, month, d, 10, 0, 0, 0, cst) }
 
-func newPool(t *testing.T, url string) *pgxpool.Pool {
+func newPool(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
@@ -31,7 +31,7 @@ func newPool(t *testing.T, url string) *pgxpool.Pool {
 }
 
 // newStore returns a store on a fresh, migrated database.
-func newStore(t *testing.T) *register.Store {
+func newStore(t testing.TB) *register.Store {
 	t.Helper()
 	pool := newPool(t, pgtest.NewDatabase(t))
 	if _, err := register.Migrate(context.Background(), pool); err != nil {
