@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/petitions/petitions/internal/app"
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/internal/config"
@@ -32,8 +34,10 @@ func serve(ctx context.Context, cmd string, args []string, getenv func(string) s
 	return err
 }
 
-func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, _, err := config.Parse("migrate", args, getenv, stdout)
+// withPool parses a database command's flags and runs fn with a connection to the register.
+func withPool(ctx context.Context, name string, args []string, getenv func(string) string, stdout io.Writer,
+	fn func(*pgxpool.Pool) error) error {
+	cfg, _, err := config.Parse(name, args, getenv, stdout)
 	if err != nil {
 		return err
 	}
@@ -42,24 +46,23 @@ func migrate(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	defer pool.Close()
-	return app.Migrate(ctx, pool, stdout)
+	return fn(pool)
+}
+
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	return withPool(ctx, "migrate", args, getenv, stdout, func(pool *pgxpool.Pool) error {
+		return app.Migrate(ctx, pool, stdout)
+	})
 }
 
 func seed(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	cfg, _, err := config.Parse("seed", args, getenv, stdout)
-	if err != nil {
-		return err
-	}
-	pool, err := app.OpenPool(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := register.New(pool).SeedDemo(ctx); err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "demo district loaded (units, staff, routing rules)")
-	return nil
+	return withPool(ctx, "seed", args, getenv, stdout, func(pool *pgxpool.Pool) error {
+		if err := register.New(pool).SeedDemo(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "demo district loaded (units, staff, routing rules)")
+		return nil
+	})
 }
 
 func calendarCmd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
