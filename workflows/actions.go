@@ -74,8 +74,9 @@ func (p *petition) actions() []action {
 		{UpdateReviewDecision, rule{[]Stage{StageReview}, only(RoleReviewer, RoleLeader), reviewUnit}, checkDecision(UpdateReviewDecision), (*petition).reviewDecision},
 		{UpdateRequestReReview, rule{[]Stage{StageReviewed}, only(RolePetitioner), nil}, checkRequestReReview, (*petition).requestReReview},
 		{UpdateReReviewDecision, rule{[]Stage{StageReReview}, only(RoleReviewer, RoleLeader), reReviewUnit}, checkDecision(UpdateReReviewDecision), (*petition).reReviewDecision},
-		// link_repeat is the one update the system itself may send (automatic repeat detection).
-		{UpdateLinkRepeat, rule{nil, only(RoleClerk, RoleSystem), nil}, checkLinkRepeat, (*petition).linkRepeat},
+		// link_repeat is sent by whoever registers the repeat submission (any staff member, as
+		// with registration), and is the one update the system itself may send.
+		{UpdateLinkRepeat, rule{nil, only(RoleClerk, RoleHandler, RoleLeader, RoleSupervisor, RoleReviewer, RoleSystem), nil}, checkLinkRepeat, (*petition).linkRepeat},
 	}
 }
 
@@ -107,6 +108,13 @@ func (p *petition) registerAction(ctx workflow.Context, a action) error {
 		return p.validate(a, workflow.Now(ctx), in)
 	}
 	handle := func(ctx workflow.Context, in ActionInput) (CaseState, error) {
+		// An action can arrive in the very first workflow task, before setup has run (e.g. a
+		// clerk acting while the worker was down at registration): the SDK runs such handlers
+		// as soon as they are registered. Wait for setup, so the registered event comes first
+		// and the action sees the acceptance clock.
+		if err := workflow.Await(ctx, func() bool { return p.Ready }); err != nil {
+			return CaseState{}, err
+		}
 		if err := p.mu.Lock(ctx); err != nil {
 			return CaseState{}, err
 		}

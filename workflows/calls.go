@@ -82,6 +82,13 @@ func recordTransition(ctx workflow.Context, t Transition) error {
 
 const recordRetryDelay = time.Minute
 
+// permanent reports an activity failure that retrying cannot cure (a non-retryable
+// application error, e.g. a malformed deadline request).
+func permanent(err error) bool {
+	var ae *temporal.ApplicationError
+	return errors.As(err, &ae) && ae.NonRetryable()
+}
+
 func notify(ctx workflow.Context, n Notice) error {
 	summary := fmt.Sprintf("notify %s: %s", n.Kind, n.Recipient)
 	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary))

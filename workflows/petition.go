@@ -118,6 +118,16 @@ func (p *petition) setup(ctx workflow.Context) error {
 		}
 	}
 	d, err := p.newClock(ctx, ClockAcceptance, p.Input.ReceivedAt)
+	// The case exists in the register already: an outage must not fail the workflow and leave
+	// a case without a clock. Keep trying until the computation succeeds or is refused for good.
+	for err != nil && !permanent(err) {
+		p.logger.Error("acceptance deadline not computed; retrying in a minute", "error", err)
+		retry := workflow.NewTimerWithOptions(ctx, recordRetryDelay, workflow.TimerOptions{Summary: "retry acceptance deadline"})
+		if err := retry.Get(ctx, nil); err != nil {
+			return err
+		}
+		d, err = p.newClock(ctx, ClockAcceptance, p.Input.ReceivedAt)
+	}
 	if err != nil {
 		return err
 	}

@@ -522,7 +522,7 @@ func TestLinkRepeat(t *testing.T) {
 	r := newRun(t)
 	bySystem := r.act(sec(1), workflows.UpdateLinkRepeat, workflows.ActionInput{Actor: system, Channel: "12345"})
 	byClerk := r.act(sec(2), workflows.UpdateLinkRepeat, workflows.ActionInput{Actor: clerk, Channel: "letter", ReceivedAt: t0.Add(-time.Hour)})
-	byHandler := r.act(sec(3), workflows.UpdateLinkRepeat, workflows.ActionInput{Actor: handler, Channel: "letter"})
+	byPetitioner := r.act(sec(3), workflows.UpdateLinkRepeat, workflows.ActionInput{Actor: petitioner, Channel: "letter"})
 	noChannel := r.act(sec(3), workflows.UpdateLinkRepeat, workflows.ActionInput{Actor: clerk})
 	r.act(sec(4), workflows.UpdateReject, workflows.ActionInput{Actor: clerk, Reason: "outside scope"})
 	r.execute()
@@ -533,7 +533,7 @@ func TestLinkRepeat(t *testing.T) {
 	if st := r.ok(byClerk); st.RepeatCount != 2 {
 		t.Errorf("repeat count %d", st.RepeatCount)
 	}
-	r.refused(byHandler, invalidAction, "link repeat is not allowed for a handler")
+	r.refused(byPetitioner, invalidAction, "link repeat is not allowed for a petitioner")
 	r.refused(noChannel, invalidInput, "needs a channel")
 	if d := r.event(workflows.EventRepeatLinked, 1).Event.Details; d["channel"] != "letter" || d["received_at"] != t0.Add(-time.Hour).Format(time.RFC3339) {
 		t.Errorf("repeat_linked details %v", d)
@@ -756,5 +756,21 @@ func TestRegisterRefusalIsRetried(t *testing.T) {
 	// The reply waited for the retry a minute later.
 	if at := r.event(workflows.EventReplied, 0).Event.At; !at.Equal(t0.Add(sec(65))) {
 		t.Errorf("reply recorded at %s", at.Sub(t0))
+	}
+}
+
+// An action delivered with the very first workflow task (the worker was down at registration)
+// waits for setup: the registered event comes first and the action runs on the set-up case.
+func TestActionBeforeSetupWaitsForRegistration(t *testing.T) {
+	r := newRun(t)
+	acc := accept(0, r)
+	r.act(sec(10), workflows.UpdateWithdraw, workflows.ActionInput{Actor: petitioner, Reason: "resolved"})
+	r.execute()
+	st := r.ok(acc)
+	if st.Stage != workflows.StageHandling || st.Deadline == nil || st.Deadline.Clock != workflows.ClockHandling {
+		t.Fatalf("after an early accept: %+v", st)
+	}
+	if got := types(r.f.transitions); len(got) < 2 || got[0] != workflows.EventRegistered || got[1] != workflows.EventAccepted {
+		t.Fatalf("events %v: registered must come first", got)
 	}
 }
