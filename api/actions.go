@@ -141,6 +141,10 @@ func (s *Server) petitionAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.checkReferences(ctx, in); err != nil {
+		s.fail(c, err)
+		return
+	}
 	// The action is part of the update ID: a key reused for another action on the same case
 	// must not return the first action's result.
 	updateID := name + "-" + randomID()
@@ -179,16 +183,46 @@ func (s *Server) resolveActor(ctx context.Context, no, actor, queryCode string) 
 	if actor != petitionerActor {
 		return s.staffActor(ctx, actor)
 	}
-	if queryCode != "" {
-		row, err := s.getCase(ctx, no)
-		if err != nil {
-			return workflows.Actor{}, err
-		}
-		if subtle.ConstantTimeCompare([]byte(queryCode), []byte(row.QueryCode)) != 1 {
-			return workflows.Actor{}, &forbiddenError{"the query code does not match this case"}
-		}
+	// Whoever knows a case number must not evaluate or withdraw it: the petitioner proves
+	// themselves with the query code (查询码) they were given at registration.
+	if queryCode == "" {
+		return workflows.Actor{}, &forbiddenError{"a petitioner acts with the case's query code (查询码): send query_code"}
+	}
+	row, err := s.getCase(ctx, no)
+	if err != nil {
+		return workflows.Actor{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(queryCode), []byte(row.QueryCode)) != 1 {
+		return workflows.Actor{}, &forbiddenError{"the query code does not match this case"}
 	}
 	return workflows.Actor{ID: petitionerActor, Role: workflows.RolePetitioner}, nil
+}
+
+// checkReferences refuses units and staff the register does not know before the action
+// reaches the workflow, so a typo is a field error and leaves no trace in the case's history.
+func (s *Server) checkReferences(ctx context.Context, in workflows.ActionInput) error {
+	f := map[string]string{}
+	if in.Unit != "" {
+		if _, err := s.reg.Unit(ctx, in.Unit); errors.Is(err, register.ErrNotFound) {
+			f["unit"] = "no unit with code " + strconv.Quote(in.Unit)
+		} else if err != nil {
+			return err
+		}
+	}
+	for field, id := range map[string]string{"handler": in.Handler, "leader": in.Leader} {
+		if id == "" {
+			continue
+		}
+		if _, err := s.reg.Staff(ctx, id); errors.Is(err, register.ErrNotFound) {
+			f[field] = "no staff member with ID " + strconv.Quote(id)
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(f) > 0 {
+		return &unprocessableError{msg: "unknown unit or staff member", fields: f}
+	}
+	return nil
 }
 
 // staffActor looks a staff member up. Until staff authentication exists this is the only

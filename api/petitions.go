@@ -206,8 +206,16 @@ func (s *Server) createPetition(c *gin.Context) {
 		}
 		// A closed, rejected or withdrawn matter raised again is a new case.
 		if !stage.Final() && !s.isRetryOf(ctx, prior, nc) {
-			s.linkRepeat(c, prior, nc, clerk)
-			return
+			linked, err := s.linkRepeat(ctx, prior, nc, clerk)
+			if err == nil {
+				c.JSON(http.StatusOK, linked)
+				return
+			}
+			if !errors.Is(err, errCaseEnded) {
+				s.fail(c, err)
+				return
+			}
+			// The register had not yet seen the earlier case end: this is a new case.
 		}
 	}
 
@@ -217,6 +225,12 @@ func (s *Server) createPetition(c *gin.Context) {
 		return
 	}
 	state, err := s.startOrAttach(ctx, row, clerk)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if !created && errors.As(err, &started) {
+		// A retry of a registration whose case has already finished (e.g. rejected at once):
+		// the same key answers the same case, as it stands now.
+		state, err = s.queryState(ctx, row.CaseNo)
+	}
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -240,26 +254,43 @@ func (s *Server) isRetryOf(ctx context.Context, prior register.Case, nc register
 	return err == nil && c.CaseNo == prior.CaseNo
 }
 
-// linkRepeat records a repeat petition (重复信访) on the live case it repeats.
-func (s *Server) linkRepeat(c *gin.Context, prior register.Case, nc register.NewCase, clerk workflows.Actor) {
+// errCaseEnded: the case a repeat would be linked to has ended meanwhile.
+var errCaseEnded = errors.New("the earlier case has ended")
+
+// linkRepeat records a repeat petition (重复信访) on the live case it repeats. A case whose
+// workflow never started (the API crashed between the register commit and the start) is
+// started first; one that ended after the register last heard of it gives errCaseEnded.
+func (s *Server) linkRepeat(ctx context.Context, prior register.Case, nc register.NewCase, clerk workflows.Actor) (map[string]any, error) {
 	updateID := "repeat-" + randomID()
 	if nc.IdempotencyKey != "" {
 		updateID = "repeat-" + nc.IdempotencyKey
 	}
-	state, err := s.update(c.Request.Context(), prior.CaseNo, workflows.UpdateLinkRepeat, updateID,
-		workflows.ActionInput{Actor: clerk, Channel: nc.Channel, ReceivedAt: nc.ReceivedAt})
+	in := workflows.ActionInput{Actor: clerk, Channel: nc.Channel, ReceivedAt: nc.ReceivedAt}
+	state, err := s.update(ctx, prior.CaseNo, workflows.UpdateLinkRepeat, updateID, in)
+	var nf *serviceerror.NotFound
+	if errors.As(err, &nf) {
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		if _, serr := s.startOrAttach(ctx, prior, clerk); errors.As(serr, &started) {
+			return nil, errCaseEnded
+		} else if serr != nil {
+			return nil, serr
+		}
+		state, err = s.update(ctx, prior.CaseNo, workflows.UpdateLinkRepeat, updateID, in)
+	}
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.Type() == appErrInvalidAction {
+		return nil, errCaseEnded
+	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, err
 	}
 	body, err := structToMap(state)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return nil, err
 	}
 	body["linked_to"] = prior.CaseNo
 	body["query_code"] = prior.QueryCode
-	c.JSON(http.StatusOK, body)
+	return body, nil
 }
 
 // startOrAttach starts the case's workflow, or attaches to it when it already runs, and waits
@@ -302,9 +333,9 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 		ID:                       wfID,
 		TaskQueue:                workflows.TaskQueue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		// One case number is one workflow, ever: a finished case is never restarted by a
-		// late retry.
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// A finished case is never restarted by a late retry; only a run that failed (it
+		// should not, see the workflow's setup) may be started again, so no case is stranded.
+		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
 		StaticSummary:         staticSummary(row),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.SearchCaseNo.ValueSet(row.CaseNo),

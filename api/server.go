@@ -30,6 +30,7 @@ type Register interface {
 	List(ctx context.Context, f register.ListFilter) (register.Page, error)
 	Units(ctx context.Context) ([]register.Unit, error)
 	Staff(ctx context.Context, id string) (register.Staff, error)
+	Unit(ctx context.Context, code string) (register.Unit, error)
 	RoutingRules(ctx context.Context) ([]register.RoutingRule, error)
 	Route(ctx context.Context, category, topic string) (string, error)
 	Stats(ctx context.Context, from, to time.Time, unit string) (register.Stats, error)

@@ -159,8 +159,11 @@ func TestLifecycleToTermination(t *testing.T) {
 	}
 	waitRegister(t, no, "replied")
 
-	act(t, no, "evaluate", map[string]any{"actor": "petitioner", "evaluation": "dissatisfied"}, http.StatusOK)
-	st = act(t, no, "request-review", map[string]any{"actor": "petitioner", "reason": "wages still unpaid"}, http.StatusOK)
+	// The petitioner acts with the query code; without it, or with a wrong one, not at all.
+	act(t, no, "evaluate", map[string]any{"actor": "petitioner", "evaluation": "satisfied"}, http.StatusForbidden)
+	act(t, no, "evaluate", map[string]any{"actor": "petitioner", "query_code": "00000000", "evaluation": "satisfied"}, http.StatusForbidden)
+	act(t, no, "evaluate", map[string]any{"actor": "petitioner", "query_code": r.QueryCode, "evaluation": "dissatisfied"}, http.StatusOK)
+	st = act(t, no, "request-review", map[string]any{"actor": "petitioner", "query_code": r.QueryCode, "reason": "wages still unpaid"}, http.StatusOK)
 	if st.Stage != workflows.StageReview || st.ReviewUnit == "" {
 		t.Fatalf("after request-review: %+v", st)
 	}
@@ -170,7 +173,7 @@ func TestLifecycleToTermination(t *testing.T) {
 	if st.Stage != workflows.StageReviewed {
 		t.Fatalf("after review-decision: %+v", st)
 	}
-	st = act(t, no, "request-re-review", map[string]any{"actor": "petitioner", "reason": "still dissatisfied"}, http.StatusOK)
+	st = act(t, no, "request-re-review", map[string]any{"actor": "petitioner", "query_code": r.QueryCode, "reason": "still dissatisfied"}, http.StatusOK)
 	if st.Stage != workflows.StageReReview || st.ReReviewUnit == "" {
 		t.Fatalf("after request-re-review: %+v", st)
 	}
@@ -186,7 +189,7 @@ func TestLifecycleToTermination(t *testing.T) {
 		"review_decided", "re_review_requested", "re_review_decided", "terminated")
 
 	// A terminated case takes no more actions.
-	act(t, no, "request-review", map[string]any{"actor": "petitioner", "reason": "again"}, http.StatusUnprocessableEntity)
+	act(t, no, "request-review", map[string]any{"actor": "petitioner", "query_code": r.QueryCode, "reason": "again"}, http.StatusUnprocessableEntity)
 
 	// The same petitioner on the same matter is refused with a reference (不再受理).
 	var refusal map[string]any
@@ -259,6 +262,12 @@ func TestBadInput(t *testing.T) {
 	if code := call(t, "POST", "/api/v1/petitions/"+r.CaseNo+"/accept", map[string]any{"actor": "nobody.here", "unit": "construction", "handler": handler}, nil); code != http.StatusUnprocessableEntity {
 		t.Errorf("unknown actor: %d", code)
 	}
+	var refs struct {
+		Fields map[string]string `json:"fields"`
+	}
+	if code := call(t, "POST", "/api/v1/petitions/"+r.CaseNo+"/accept", map[string]any{"actor": clerk, "unit": "constrution", "handler": "handler.nobody"}, &refs); code != http.StatusUnprocessableEntity || refs.Fields["unit"] == "" || refs.Fields["handler"] == "" {
+		t.Errorf("unknown unit and handler: %d %v", code, refs.Fields)
+	}
 	if code := call(t, "GET", "/api/v1/petitions?overdue=maybe", nil, nil); code != http.StatusBadRequest {
 		t.Errorf("bad filter: %d", code)
 	}
@@ -297,7 +306,7 @@ func TestHandlingClockActions(t *testing.T) {
 	act(t, no, "supervise", map[string]any{"actor": handler, "opinion": "self-supervision"}, http.StatusUnprocessableEntity)
 	act(t, no, "supervise", map[string]any{"actor": supervisor, "opinion": "请加快办理 speed up"}, http.StatusOK)
 	act(t, no, "reply", map[string]any{"actor": handler, "opinion": "已支付 paid"}, http.StatusOK)
-	st = act(t, no, "evaluate", map[string]any{"actor": "petitioner", "evaluation": "satisfied"}, http.StatusOK)
+	st = act(t, no, "evaluate", map[string]any{"actor": "petitioner", "query_code": r.QueryCode, "evaluation": "satisfied"}, http.StatusOK)
 	if st.Stage != workflows.StageClosed {
 		t.Fatalf("a satisfied evaluation closes the case: %+v", st)
 	}

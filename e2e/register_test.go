@@ -117,20 +117,20 @@ func TestCalendarImportMovesRunningDeadline(t *testing.T) {
 
 // Statistics over a known set of cases of one unit, and the monthly ledger.
 func TestStatsAndMonthlyReport(t *testing.T) {
-	var nos []string
+	var nos, codes []string
 	for range 3 {
 		r := registerCase(t, "default", petitioner(), "school fees charged twice")
 		if r.SuggestedUnit != "education" {
 			t.Fatalf("routing: %q, want education", r.SuggestedUnit)
 		}
 		act(t, r.CaseNo, "accept", map[string]any{"actor": clerk, "unit": "education", "handler": "handler.education"}, http.StatusOK)
-		nos = append(nos, r.CaseNo)
+		nos, codes = append(nos, r.CaseNo), append(codes, r.QueryCode)
 	}
 	for _, no := range nos[:2] {
 		act(t, no, "reply", map[string]any{"actor": "handler.education", "opinion": "已退还 refunded"}, http.StatusOK)
 	}
-	act(t, nos[0], "evaluate", map[string]any{"actor": "petitioner", "evaluation": "satisfied"}, http.StatusOK)
-	act(t, nos[1], "evaluate", map[string]any{"actor": "petitioner", "evaluation": "dissatisfied"}, http.StatusOK)
+	act(t, nos[0], "evaluate", map[string]any{"actor": "petitioner", "query_code": codes[0], "evaluation": "satisfied"}, http.StatusOK)
+	act(t, nos[1], "evaluate", map[string]any{"actor": "petitioner", "query_code": codes[1], "evaluation": "dissatisfied"}, http.StatusOK)
 	waitRegister(t, nos[0], "closed")
 
 	loc := calendar.Location()

@@ -14,12 +14,15 @@ import (
 // Options tunes the worker; zero values keep the SDK defaults.
 type Options struct {
 	MaxConcurrentActivities int
+	// OnFatalError is called when the worker stops for good (e.g. its namespace is gone).
+	OnFatalError func(error)
 }
 
 // New returns a worker on the petitions task queue with the workflow and activities registered.
 func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
 		MaxConcurrentActivityExecutionSize: opts.MaxConcurrentActivities,
+		OnFatalError:                       opts.OnFatalError,
 	})
 	Register(w, acts)
 	return w

@@ -69,7 +69,12 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		if cfg.NotifyWebhookURL != "" {
 			n = notify.Webhook{URL: cfg.NotifyWebhookURL}
 		}
-		s.worker = worker.New(s.temporal, activities.New(store, n), worker.Options{MaxConcurrentActivities: cfg.WorkerConcurrency})
+		s.worker = worker.New(s.temporal, activities.New(store, n), worker.Options{
+			MaxConcurrentActivities: cfg.WorkerConcurrency,
+			// A worker that died must take the process down, not leave an API whose every
+			// action times out.
+			OnFatalError: func(err error) { s.report(fmt.Errorf("worker stopped: %w", err)) },
+		})
 		if err := s.worker.Start(); err != nil {
 			return nil, fmt.Errorf("start worker on %s (task queue %s): %w", cfg.TemporalAddress, workflows.TaskQueue, err)
 		}
@@ -84,13 +89,21 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
 			if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				s.errc <- fmt.Errorf("HTTP API: %w", err)
+				s.report(fmt.Errorf("HTTP API: %w", err))
 			}
 		}()
 		logger.Info("HTTP API listening", "addr", "http://"+s.listener.Addr().String())
 	}
 	ok = true
 	return s, nil
+}
+
+// report hands a component's failure to Wait; the first failures are enough to stop on.
+func (s *Stack) report(err error) {
+	select {
+	case s.errc <- err:
+	default:
+	}
 }
 
 // Addr is the HTTP API's address ("" without the API role).
@@ -117,13 +130,9 @@ func (s *Stack) Wait(ctx context.Context) error {
 	}
 }
 
-// Stop shuts down in dependency order: stop taking work (worker, HTTP), then close the
-// connections they used.
+// Stop shuts down in dependency order: first the HTTP API (its requests in flight may wait
+// for workflow tasks this process's worker runs), then the worker, then the connections.
 func (s *Stack) Stop() {
-	if s.worker != nil {
-		s.worker.Stop()
-		s.worker = nil
-	}
 	if s.http != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		if err := s.http.Shutdown(ctx); err != nil {
@@ -131,6 +140,10 @@ func (s *Stack) Stop() {
 		}
 		cancel()
 		s.http = nil
+	}
+	if s.worker != nil {
+		s.worker.Stop()
+		s.worker = nil
 	}
 	if s.temporal != nil {
 		s.temporal.Close()
