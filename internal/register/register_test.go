@@ -194,9 +194,11 @@ func TestFindRepeat(t *testing.T) {
 	st.Stage = "terminated"
 	apply(t, s, 1, "terminated", st)
 
-	got, found, err = s.FindRepeat(ctx, []register.Petitioner{{Name: "x", Phone: "138 0000 1111"}}, "UNPAID WAGES")
-	if err != nil || !found || got.CaseNo != open.CaseNo {
-		t.Errorf("FindRepeat by phone = %s, %v, %v; want the open case %s", got.CaseNo, found, err, open.CaseNo)
+	for _, phone := range []string{"138 0000 1111", "+86 138-0000-1111", "(138)00001111", "8613800001111", "１３８００００１１１１"} {
+		got, found, err = s.FindRepeat(ctx, []register.Petitioner{{Name: "x", Phone: phone}}, "UNPAID WAGES")
+		if err != nil || !found || got.CaseNo != open.CaseNo {
+			t.Errorf("FindRepeat by phone %q = %s, %v, %v; want the open case %s", phone, got.CaseNo, found, err, open.CaseNo)
+		}
 	}
 	for _, tc := range []struct {
 		name  string

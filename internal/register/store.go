@@ -196,12 +196,21 @@ func normalizeIDNumber(s string) string { return strings.ToUpper(strings.TrimSpa
 
 // normalizePhone drops spaces and dashes from a phone number.
 func normalizePhone(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '\u00a0' {
-			return -1
+	// Keep the digits only, so "139-0000 1111", "(139)00001111" and "+86 13900001111" are one
+	// number for repeat detection; a leading country code 86 goes too.
+	digits := strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
 		}
-		return r
-	}, strings.TrimSpace(s))
+		if r >= '０' && r <= '９' { // full-width digits typed with a Chinese IME
+			return '0' + (r - '０')
+		}
+		return -1
+	}, s)
+	if strings.HasPrefix(strings.TrimSpace(s), "+86") || (len(digits) == 13 && strings.HasPrefix(digits, "86")) {
+		digits = strings.TrimPrefix(digits, "86")
+	}
+	return digits
 }
 
 // FindRepeat looks for an earlier case of the same matter (重复信访): the same topic
