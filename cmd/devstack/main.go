@@ -65,7 +65,7 @@ petitions dev stack is up:
 
 `, stack.Service.Addr(), stack.Service.Addr(), stack.Temporal.UIAddress(), stack.Temporal.HostPort(), stack.DatabaseURL)
 	err = stack.Service.Wait(ctx)
-	fmt.Fprintln(stdout, "stopping: worker and API, then Temporal, then PostgreSQL")
+	fmt.Fprintln(stdout, "stopping: API, worker and Temporal client, then the Temporal server, then PostgreSQL")
 	stack.Stop()
 	return err
 }

@@ -128,7 +128,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	return s, nil
 }
 
-// Stop shuts down in reverse order: worker and API, then Temporal, then PostgreSQL.
+// Stop shuts down in reverse order: API and worker, then Temporal, then PostgreSQL.
 func (s *Stack) Stop() {
 	if s.Service != nil {
 		s.Service.Stop()
