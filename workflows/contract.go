@@ -4,6 +4,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -159,6 +160,9 @@ type PetitionInput struct {
 	RegisteredAt time.Time `json:"registered_at"`
 	RegisteredBy Actor     `json:"registered_by"`
 	Policy       Policy    `json:"policy"`
+	// Carry is the state a case takes across a continue-as-new, when its history grows long
+	// (a case can live for months). Clients starting a case leave it empty.
+	Carry json.RawMessage `json:"carry,omitempty"`
 }
 
 // Update names: every staff or petitioner action is a Workflow Update with a validator, so an

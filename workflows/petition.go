@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -25,15 +26,52 @@ func Petition(ctx workflow.Context, in PetitionInput) (CaseState, error) {
 		return CaseState{}, err
 	}
 	p := newPetition(ctx, in)
+	if len(in.Carry) > 0 {
+		// A continued run: the case goes on where the previous run left it.
+		if err := p.restore(ctx, in.Carry); err != nil {
+			return CaseState{}, err
+		}
+	}
 	// Handlers first: an update sent together with the start (await_registration) must find
-	// its handler; actions wait on the mutex until setup has finished.
+	// its handler; actions wait until setup has finished.
 	if err := p.registerHandlers(ctx); err != nil {
 		return CaseState{}, err
 	}
-	if err := p.setup(ctx); err != nil {
-		return CaseState{}, err
+	if !p.Ready {
+		if err := p.setup(ctx); err != nil {
+			return CaseState{}, err
+		}
 	}
 	return p.run(ctx)
+}
+
+// restore takes over the state carried by a continue-as-new and shows it in the Web UI again
+// (current details belong to a run).
+func (p *petition) restore(ctx workflow.Context, carry json.RawMessage) error {
+	if err := json.Unmarshal(carry, p); err != nil {
+		return temporal.NewNonRetryableApplicationError("carried state unreadable: "+err.Error(), ErrorInvalidInput, err)
+	}
+	if p.Units == nil {
+		p.Units = map[string]UnitInfo{}
+	}
+	p.Input.Carry = nil
+	p.Ready = true
+	return p.publish(ctx)
+}
+
+// continueAsNew ends this run and starts the next with the whole state, once no action or
+// notice is in flight. The server suggests it when the history grows long; timers are
+// re-armed by the next run from the absolute deadlines in the state.
+func (p *petition) continueAsNew(ctx workflow.Context) error {
+	in := p.Input
+	in.Carry = nil
+	p.Input = in
+	carry, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	in.Carry = carry
+	return workflow.NewContinueAsNewError(ctx, WorkflowName, in)
 }
 
 func validateInput(in PetitionInput) error {
@@ -79,7 +117,9 @@ type petition struct {
 	calendarSignals, calendarSeen int
 	// notifying counts notices being delivered; the workflow does not end before they are.
 	notifying int
-	logger    log.Logger
+	// canDecided/canAllowed remember the continue-as-new version decision of this run.
+	canDecided, canAllowed bool
+	logger                 log.Logger
 }
 
 func newPetition(ctx workflow.Context, in PetitionInput) *petition {
@@ -162,6 +202,23 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 
 	var armed *armedStep
 	for !p.State.Stage.Final() {
+		if p.continueSuggested(ctx) {
+			if armed != nil {
+				armed.cancel()
+				armed = nil
+			}
+			// Let admitted actions and notices finish; no command may follow the decision
+			// below within this task, so nothing slips in between.
+			if err := workflow.Await(ctx, func() bool {
+				return workflow.AllHandlersFinished(ctx) && p.notifying == 0
+			}); err != nil {
+				return p.State, err
+			}
+			if !p.State.Stage.Final() {
+				return p.State, p.continueAsNew(ctx)
+			}
+			break
+		}
 		next, ok := p.nextStep()
 		// Keep a pending timer when the step it waits for did not change (e.g. after link_repeat);
 		// otherwise cancel it so no stale timer outlives its step.
@@ -175,7 +232,8 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 
 		gen := p.gen
 		err := workflow.Await(ctx, func() bool {
-			return p.gen != gen || p.calendarSignals != p.calendarSeen || (armed != nil && armed.ready())
+			return p.gen != gen || p.calendarSignals != p.calendarSeen || (armed != nil && armed.ready()) ||
+				p.wantsContinue(ctx)
 		})
 		if err != nil {
 			return p.State, err
@@ -204,6 +262,25 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 		return workflow.AllHandlersFinished(ctx) && p.notifying == 0
 	})
 	return p.State, err
+}
+
+// continueSuggested: the server finds the history long and this run may continue as new.
+// Versioned, because it adds a branch to the main loop of cases already running: a run that
+// started before it never continues as new, exactly as when its history was written.
+func (p *petition) continueSuggested(ctx workflow.Context) bool {
+	if !workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+		return false
+	}
+	if !p.canDecided {
+		p.canDecided = true
+		p.canAllowed = workflow.GetVersion(ctx, "continue-as-new", workflow.DefaultVersion, 1) == 1
+	}
+	return p.canAllowed
+}
+
+// wantsContinue is continueSuggested for Await conditions, which must not record markers.
+func (p *petition) wantsContinue(ctx workflow.Context) bool {
+	return workflow.GetInfo(ctx).GetContinueAsNewSuggested() && (p.canAllowed || !p.canDecided)
 }
 
 // locked runs fn holding the case mutex.
