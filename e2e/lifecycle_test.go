@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
@@ -199,6 +200,15 @@ func TestLifecycleToTermination(t *testing.T) {
 	}, &refusal)
 	if code != http.StatusConflict || refusal["case_no"] != no {
 		t.Fatalf("repeat after termination: status %d body %v", code, refusal)
+	}
+	// The walkthrough is longer than the test server lets one run grow: the case continued as
+	// new on the way and lost nothing.
+	desc, err := stack.Service.Temporal().DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(no), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := desc.GetWorkflowExecutionInfo(); info.GetFirstRunId() == info.GetExecution().GetRunId() {
+		t.Errorf("expected the case to continue as new at least once (history limit %d)", continueAsNewAfter)
 	}
 	recordHistory(t, no)
 }

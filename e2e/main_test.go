@@ -19,6 +19,9 @@ import (
 	"github.com/petitions/petitions/internal/devstack"
 )
 
+// continueAsNewAfter is the history length at which the test server suggests continue-as-new.
+const continueAsNewAfter = 120
+
 var (
 	stack   *devstack.Stack
 	baseURL string
@@ -41,6 +44,9 @@ func run(m *testing.M) int {
 	stack, err = devstack.Start(ctx, devstack.Options{
 		TempDir: tmp, HTTPAddr: "127.0.0.1:0", Seed: true,
 		Config: testConfig(), Logger: testLogger(),
+		// Cases here continue as new after ~120 events (in production: thousands), so the
+		// long walkthroughs cross a continue-as-new on the real server.
+		TemporalDynamicConfig: map[string]any{"limit.historyCount.suggestContinueAsNew": continueAsNewAfter},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: start the stack:", err)

@@ -3,13 +3,17 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
@@ -125,37 +129,65 @@ func TestDevStackRestartKeepsCases(t *testing.T) {
 	act(t, r.CaseNo, "accept", map[string]any{"actor": clerk, "unit": "construction", "handler": handler}, http.StatusOK)
 }
 
-// recordHistory writes the case's workflow history under workflows/testdata/histories when
-// PETITIONS_RECORD_HISTORIES is set (make record-histories), for the replay test.
+// recordHistory writes the histories of every run of the case's workflow under
+// workflows/testdata/histories when PETITIONS_RECORD_HISTORIES is set (make record-histories),
+// for the replay test: <test>.json for a single run, <test>.run1.json, .run2.json … when the
+// case continued as new.
 func recordHistory(t *testing.T, caseNo string) {
 	if os.Getenv("PETITIONS_RECORD_HISTORIES") == "" {
 		return
 	}
+	ctx := context.Background()
 	c := stack.Service.Temporal()
-	iter := c.GetWorkflowHistory(context.Background(), workflows.WorkflowID(caseNo), "", false, 0)
-	var events []json.RawMessage
-	for iter.HasNext() {
-		e, err := iter.Next()
+	var runs []*workflowpb.WorkflowExecutionInfo
+	eventually(t, 20*time.Second, "every run of "+caseNo+" to be visible", func() bool {
+		resp, err := c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+			Query: fmt.Sprintf("WorkflowId = '%s'", workflows.WorkflowID(caseNo)),
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, err := protojson.Marshal(e)
+		runs = resp.GetExecutions()
+		// Visibility catches up asynchronously: wait until it lists the current run.
+		desc, err := c.DescribeWorkflowExecution(ctx, workflows.WorkflowID(caseNo), "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		events = append(events, b)
-	}
-	b, err := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
+		current := desc.GetWorkflowExecutionInfo().GetExecution().GetRunId()
+		return slices.ContainsFunc(runs, func(r *workflowpb.WorkflowExecutionInfo) bool {
+			return r.GetExecution().GetRunId() == current
+		})
+	})
+	sort.Slice(runs, func(i, j int) bool { return runs[i].GetStartTime().AsTime().Before(runs[j].GetStartTime().AsTime()) })
 	dir := filepath.Join("..", "workflows", "testdata", "histories")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	name := filepath.Join(dir, t.Name()+".json")
-	if err := os.WriteFile(name, b, 0o644); err != nil {
-		t.Fatal(err)
+	for i, run := range runs {
+		iter := c.GetWorkflowHistory(ctx, workflows.WorkflowID(caseNo), run.GetExecution().GetRunId(), false, 0)
+		var events []json.RawMessage
+		for iter.HasNext() {
+			e, err := iter.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := protojson.Marshal(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			events = append(events, b)
+		}
+		b, err := json.MarshalIndent(map[string]any{"events": events}, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := t.Name() + ".json"
+		if len(runs) > 1 {
+			name = fmt.Sprintf("%s.run%d.json", t.Name(), i+1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("recorded %s (%d events)", name, len(events))
 	}
-	t.Logf("recorded %s (%d events)", name, len(events))
 }

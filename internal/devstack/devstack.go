@@ -42,6 +42,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Seed loads the demo district.
 	Seed bool
+	// TemporalDynamicConfig overrides settings of the embedded Temporal server (tests).
+	TemporalDynamicConfig map[string]any
 }
 
 // Stack is a running dev stack.
@@ -99,6 +101,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.Temporal, err = devtemporal.Start(ctx, devtemporal.Options{
 		FrontendPort: o.TemporalPort, UIPort: o.UIPort, DatabaseFile: tdb,
 		SearchAttributes: SearchAttributes(), Logger: o.Logger, LogLevel: slog.LevelError,
+		DynamicConfig: o.TemporalDynamicConfig,
 	})
 	if err != nil {
 		return nil, err

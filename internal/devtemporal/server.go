@@ -55,6 +55,9 @@ type Options struct {
 	DatabaseFile string
 	// SearchAttributes are registered on a new and on an existing database.
 	SearchAttributes map[string]enumspb.IndexedValueType
+	// DynamicConfig overrides server settings by key, e.g. for tests
+	// "limit.historyCount.suggestContinueAsNew".
+	DynamicConfig map[string]any
 	// Logger receives the server's log at LogLevel and above; default discards.
 	Logger   *slog.Logger
 	LogLevel slog.Level
@@ -179,6 +182,9 @@ func (s *Server) newServer(conf *config.Config) (temporal.Server, error) {
 		dynamicconfig.FrontendEnableUpdateWorkflowExecution.Key(): true,
 		// Short visibility refresh for tests that list right after a change.
 		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): true,
+	}
+	for k, v := range s.opts.DynamicConfig {
+		dyn[dynamicconfig.MakeKey(k)] = v
 	}
 	return temporal.NewServer(
 		temporal.WithConfig(conf),
