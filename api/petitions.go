@@ -198,28 +198,18 @@ func (s *Server) createPetition(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if found {
-		stage := workflows.Stage(prior.Stage)
-		if stage == workflows.StageTerminated {
-			s.fail(c, &terminatedError{caseNo: prior.CaseNo})
+	if found && s.answeredAsRepeat(c, prior, &nc, clerk) {
+		return
+	}
+	row, created, err := s.reg.Register(ctx, nc)
+	var repeat *register.RepeatError
+	if errors.As(err, &repeat) {
+		// Another clerk registered the same matter a moment ago.
+		if s.answeredAsRepeat(c, repeat.Case, &nc, clerk) {
 			return
 		}
-		// A closed, rejected or withdrawn matter raised again is a new case.
-		if !stage.Final() && !s.isRetryOf(ctx, prior, nc) {
-			linked, err := s.linkRepeat(ctx, prior, nc, clerk)
-			if err == nil {
-				c.JSON(http.StatusOK, linked)
-				return
-			}
-			if !errors.Is(err, errCaseEnded) {
-				s.fail(c, err)
-				return
-			}
-			// The register had not yet seen the earlier case end: this is a new case.
-		}
+		row, created, err = s.reg.Register(ctx, nc)
 	}
-
-	row, created, err := s.reg.Register(ctx, nc)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -240,6 +230,35 @@ func (s *Server) createPetition(c *gin.Context) {
 		status = http.StatusOK // idempotent retry: same case, same body
 	}
 	c.JSON(status, registrationBody(row, state))
+}
+
+// answeredAsRepeat deals with an earlier case of the same petitioner and matter: a terminated
+// one refuses the petition (不再受理), an open one takes it as a repeat (重复信访). It reports
+// whether the request has been answered; if not, the petition becomes a new case (the earlier
+// one is closed, or it ended after the register last heard of it, or this is a retry of the
+// very registration that made it).
+func (s *Server) answeredAsRepeat(c *gin.Context, prior register.Case, nc *register.NewCase, clerk workflows.Actor) bool {
+	ctx := c.Request.Context()
+	stage := workflows.Stage(prior.Stage)
+	switch {
+	case stage == workflows.StageTerminated:
+		s.fail(c, &terminatedError{caseNo: prior.CaseNo})
+		return true
+	case stage.Final(), s.isRetryOf(ctx, prior, *nc):
+		return false
+	}
+	linked, err := s.linkRepeat(ctx, prior, *nc, clerk)
+	switch {
+	case err == nil:
+		c.JSON(http.StatusOK, linked)
+		return true
+	case errors.Is(err, errCaseEnded):
+		nc.NotRepeatOf = prior.CaseNo
+		return false
+	default:
+		s.fail(c, err)
+		return true
+	}
 }
 
 // isRetryOf tells a retried registration from a genuine repeat petition. Without it a client

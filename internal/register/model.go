@@ -54,6 +54,9 @@ type NewCase struct {
 	// RegisteredBy is the clerk's staff ID (首问负责制: stays the petitioner's contact).
 	RegisteredBy  string
 	SuggestedUnit string
+	// NotRepeatOf names a case the caller knows has ended although the register still shows
+	// it open; Register does not report the petition as its repeat.
+	NotRepeatOf string
 }
 
 // Case is one row of the register.

@@ -102,8 +102,10 @@ func TestRegisterIdempotencyKey(t *testing.T) {
 		t.Errorf("same key, different content: %v, want ErrConflict", err)
 	}
 
-	// Concurrent retries of one submission make one case.
+	// Concurrent retries of one submission make one case (another petitioner: the same one on
+	// the same matter would be a repeat of the first case).
 	nc.IdempotencyKey = "key-2"
+	nc.Petitioners = []register.Petitioner{{Name: "赵六", Phone: "13900000001"}}
 	var wg sync.WaitGroup
 	nos := make([]string, 8)
 	errs := make([]error, 8)
@@ -187,9 +189,13 @@ func TestFindRepeat(t *testing.T) {
 
 	open := mustRegister(t, s, register.NewCase{Topic: "unpaid wages", RegisteredAt: day(2, 10),
 		Petitioners: []register.Petitioner{{Name: "张三", Phone: "13800001111"}}})
-	// A newer final case must not beat the open one.
-	newer := mustRegister(t, s, register.NewCase{Topic: "unpaid wages", RegisteredAt: day(3, 1),
+	// A newer final case must not beat the open one. (Register itself refuses a second case
+	// while one is open, so the newer case gets the topic afterwards.)
+	newer := mustRegister(t, s, register.NewCase{Topic: "unpaid wages, later", RegisteredAt: day(3, 1),
 		Petitioners: []register.Petitioner{zhang}})
+	if _, err := s.Pool().Exec(ctx, "UPDATE cases SET topic = 'unpaid wages' WHERE case_no = $1", newer.CaseNo); err != nil {
+		t.Fatal(err)
+	}
 	st = stateOf(newer)
 	st.Stage = "terminated"
 	apply(t, s, 1, "terminated", st)
@@ -212,5 +218,40 @@ func TestFindRepeat(t *testing.T) {
 		if got, found, err := s.FindRepeat(ctx, tc.ps, tc.topic); err != nil || found {
 			t.Errorf("%s: FindRepeat = %s, %v, %v; want not found", tc.name, got.CaseNo, found, err)
 		}
+	}
+}
+
+// Two registrations of the same person on the same matter at the same moment make one case;
+// the other finds it (RepeatError) and is linked by the caller.
+func TestConcurrentRepeatMakesOneCase(t *testing.T) {
+	s := newStore(t)
+	ctx := context.Background()
+	const n = 6
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, errs[i] = s.Register(ctx, register.NewCase{Channel: "phone", Category: "appeal",
+				Topic: "Flooded basement", RegisteredAt: day(4, 1),
+				Petitioners: []register.Petitioner{{Name: "李", Phone: fmt.Sprintf("139-0000-%04d", 1111)}}})
+		}()
+	}
+	wg.Wait()
+	created, repeats := 0, 0
+	for _, err := range errs {
+		var re *register.RepeatError
+		switch {
+		case err == nil:
+			created++
+		case errors.As(err, &re):
+			repeats++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if created != 1 || repeats != n-1 {
+		t.Fatalf("%d cases created, %d repeats; want 1 and %d", created, repeats, n-1)
 	}
 }

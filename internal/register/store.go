@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,6 +91,9 @@ func loadCase(ctx context.Context, q querier, where string, args ...any) (Case, 
 // (the two-int form keeps them apart from the migration lock).
 const idempotencyLockClass int32 = 0x7065
 
+// repeatLockClass namespaces the locks taken per petitioner identity and topic.
+const repeatLockClass int32 = 0x7072
+
 // Register records a new case (stage "registered", seq 0) with its petitioners and
 // attachments, numbered "YYYY-NNNNNN" in the Asia/Shanghai year of RegisteredAt. With an
 // idempotency key already used, it returns the stored case and created=false, or ErrConflict
@@ -128,6 +132,19 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 			case !errors.Is(err, ErrNotFound):
 				return err
 			}
+		}
+
+		// Two clerks registering the same person on the same matter at the same moment must
+		// not make two cases: serialise on each identity and look again for the case the
+		// other may just have made.
+		if err := lockIdentities(ctx, tx, nc.Petitioners, nc.Topic); err != nil {
+			return err
+		}
+		if prior, found, err := findRepeat(ctx, tx, nc.Petitioners, nc.Topic); err != nil {
+			return err
+		} else if found && prior.CaseNo != nc.NotRepeatOf &&
+			(prior.Stage == string(workflows.StageTerminated) || !workflows.Stage(prior.Stage).Final()) {
+			return &RepeatError{Case: prior}
 		}
 
 		year := nc.RegisteredAt.In(shanghai).Year()
@@ -173,6 +190,35 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 	return c, created, nil
 }
 
+// RepeatError: Register found, under its lock, a case of the same petitioner and matter that
+// is still open or was terminated; the caller links to it or refuses, as for FindRepeat.
+type RepeatError struct{ Case Case }
+
+func (e *RepeatError) Error() string {
+	return fmt.Sprintf("repeat of case %s (stage %s)", e.Case.CaseNo, e.Case.Stage)
+}
+
+// lockIdentities takes a transaction lock per (topic, identity), in a fixed order so two
+// registrations sharing several identities cannot deadlock.
+func lockIdentities(ctx context.Context, tx pgx.Tx, petitioners []Petitioner, topic string) error {
+	ids, phones := identities(petitioners)
+	topic = strings.ToLower(strings.TrimSpace(topic))
+	keys := make([]string, 0, len(ids)+len(phones))
+	for _, id := range ids {
+		keys = append(keys, topic+"|id|"+id)
+	}
+	for _, ph := range phones {
+		keys = append(keys, topic+"|phone|"+ph)
+	}
+	slices.Sort(keys)
+	for _, k := range slices.Compact(keys) {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", repeatLockClass, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // sameRequest reports whether a retried registration is the one stored under its key.
 func sameRequest(c Case, nc NewCase) bool {
 	eq := func(a, b string) bool { return strings.TrimSpace(a) == strings.TrimSpace(b) }
@@ -194,7 +240,7 @@ func newQueryCode() (string, error) {
 // same person is recognised however the clerk typed it.
 func normalizeIDNumber(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
 
-// normalizePhone drops spaces and dashes from a phone number.
+// normalizePhone reduces a phone number to its digits.
 func normalizePhone(s string) string {
 	// Keep the digits only, so "139-0000 1111", "(139)00001111" and "+86 13900001111" are one
 	// number for repeat detection; a leading country code 86 goes too.
@@ -217,7 +263,11 @@ func normalizePhone(s string) string {
 // (case-insensitive, trimmed) and a petitioner sharing an ID number or phone. A case still
 // open is preferred over a final one; among equals the most recently registered wins.
 func (s *Store) FindRepeat(ctx context.Context, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
-	var ids, phones []string
+	return findRepeat(ctx, s.pool, petitioners, topic)
+}
+
+// identities are a petition's normalised ID numbers and phones.
+func identities(petitioners []Petitioner) (ids, phones []string) {
 	for _, p := range petitioners {
 		if id := normalizeIDNumber(p.IDNumber); id != "" {
 			ids = append(ids, id)
@@ -226,11 +276,16 @@ func (s *Store) FindRepeat(ctx context.Context, petitioners []Petitioner, topic 
 			phones = append(phones, ph)
 		}
 	}
+	return ids, phones
+}
+
+func findRepeat(ctx context.Context, q querier, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
+	ids, phones := identities(petitioners)
 	topic = strings.ToLower(strings.TrimSpace(topic))
 	if topic == "" || (len(ids) == 0 && len(phones) == 0) {
 		return Case{}, false, nil
 	}
-	c, err = loadCase(ctx, s.pool, `topic_key = $1
+	c, err = loadCase(ctx, q, `topic_key = $1
 		AND EXISTS (SELECT 1 FROM petitioners p WHERE p.case_no = cases.case_no
 			AND (p.id_number = ANY($2) OR p.phone = ANY($3)))
 		ORDER BY stage IN `+finalStagesSQL+`, registered_at DESC, case_no DESC
