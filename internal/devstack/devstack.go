@@ -91,7 +91,10 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	s.DatabaseURL = o.DatabaseURL
 	if s.DatabaseURL == "" {
 		o.Logger.Info("starting PostgreSQL", "dir", pgDir)
-		s.Postgres, err = localpg.Start(ctx, localpg.Options{DataDir: pgDir, Port: o.PostgresPort, Logger: o.Logger})
+		// With a kept folder we hold its lock, so a server still running there was left by a
+		// dev stack that died: take it over.
+		s.Postgres, err = localpg.Start(ctx, localpg.Options{DataDir: pgDir, Port: o.PostgresPort, Logger: o.Logger,
+			TakeOver: s.lock != nil})
 		if err != nil {
 			return nil, err
 		}

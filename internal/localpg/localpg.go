@@ -34,6 +34,9 @@ type Options struct {
 	Database string
 	// Logger receives progress lines; default discards.
 	Logger *slog.Logger
+	// TakeOver stops a server left running on DataDir (e.g. by a dev stack that was killed)
+	// instead of refusing to start. Only a caller that knows it owns the folder sets it.
+	TakeOver bool
 }
 
 // Server is a running local PostgreSQL.
@@ -74,7 +77,13 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, err
 	}
 	if pid, running := s.runningPID(); running {
-		return nil, fmt.Errorf("localpg: a PostgreSQL server (pid %d) already runs on %s; is another dev stack running? stop it first", pid, abs)
+		if !opts.TakeOver {
+			return nil, fmt.Errorf("localpg: a PostgreSQL server (pid %d) already runs on %s; is another dev stack running? stop it first", pid, abs)
+		}
+		s.opts.Logger.Warn("stopping a PostgreSQL server left running on the data folder", "pid", pid, "dir", abs)
+		if err := s.Stop(); err != nil {
+			return nil, err
+		}
 	}
 	if s.opts.Port == 0 {
 		p, err := freePort()
@@ -206,8 +215,11 @@ func (s *Server) runningPID() (int, bool) {
 	if err != nil || pid <= 0 {
 		return 0, false
 	}
-	if _, err := os.Stat(filepath.Join("/proc", strconv.Itoa(pid))); err != nil {
-		return 0, false // stale pid file from a crash: pg_ctl start recovers
+	// A stale pid file (after a crash or a reboot) may name a pid now used by another program:
+	// only a live postgres process counts. pg_ctl start recovers from the stale file.
+	cmd, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	if err != nil || !strings.Contains(string(cmd), "postgres") {
+		return 0, false
 	}
 	return pid, true
 }

@@ -22,6 +22,11 @@ func TestStartStopKeepsData(t *testing.T) {
 	if _, err := localpg.Start(ctx, localpg.Options{DataDir: dir}); err == nil {
 		t.Fatal("second server on the same data folder started")
 	}
+	// The owner of the folder takes over a server left running there (its process died).
+	s, err = localpg.Start(ctx, localpg.Options{DataDir: dir, TakeOver: true})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Stop(); err != nil {
 		t.Fatal(err)
 	}
