@@ -114,7 +114,11 @@ func TestDevStackRestartKeepsCases(t *testing.T) {
 	t.Cleanup(func() { baseURL = saved })
 	baseURL = "http://" + s.Service.Addr()
 	r := registerCase(t, "default", petitioner(), "restart keeps this case")
+	// A case whose ladder is due while the stack is down: the steps fire after the restart,
+	// each once.
+	fast := registerCase(t, "e2e_fast", petitioner(), "timers survive a restart")
 	s.Stop()
+	time.Sleep(7 * time.Second) // past the 6-second acceptance deadline
 
 	s, err = devstack.Start(ctx, opts)
 	if err != nil {
@@ -127,6 +131,17 @@ func TestDevStackRestartKeepsCases(t *testing.T) {
 		t.Fatalf("after restart: %+v state %+v", v.Case, v.State)
 	}
 	act(t, r.CaseNo, "accept", map[string]any{"actor": clerk, "unit": "construction", "handler": handler}, http.StatusOK)
+
+	eventually(t, 60*time.Second, "the ladder to finish after the restart", func() bool {
+		return getCase(t, fast.CaseNo).Case.EscalationLevel == 3
+	})
+	count := map[string]int{}
+	for _, ty := range eventTypes(t, fast.CaseNo) {
+		count[ty]++
+	}
+	if count["overdue"] != 1 || count["escalated"] != 2 || count["reminder_sent"] > 1 {
+		t.Errorf("ladder steps after the restart: %v", count)
+	}
 }
 
 // recordHistory writes the histories of every run of the case's workflow under
