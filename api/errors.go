@@ -92,6 +92,7 @@ func classify(err error) (int, gin.H) {
 		notFound *notFoundError
 		term     *terminatedError
 		appErr   *temporal.ApplicationError
+		actErr   *temporal.ActivityError
 		wfNF     *serviceerror.NotFound
 		started  *serviceerror.WorkflowExecutionAlreadyStarted
 		updTO    *client.WorkflowUpdateServiceTimeoutOrCanceledError
@@ -122,10 +123,14 @@ func classify(err error) (int, gin.H) {
 			"error":   "this matter was terminated after re-review (三级终结) and is not accepted again",
 			"case_no": term.caseNo,
 		}
-	case errors.As(err, &appErr) && appErr.Type() == appErrInvalidAction:
+	case refusal(err, appErrInvalidAction, &appErr):
 		return http.StatusUnprocessableEntity, gin.H{"error": appErr.Message()}
-	case errors.As(err, &appErr) && appErr.Type() == appErrInvalidInput:
+	case refusal(err, appErrInvalidInput, &appErr):
 		return http.StatusBadRequest, gin.H{"error": appErr.Message()}
+	case errors.As(err, &actErr):
+		// The action was admitted but an activity it needed (the register, the calendar)
+		// kept failing: an outage, not a mistake; the case is unchanged.
+		return http.StatusServiceUnavailable, gin.H{"error": "the case could not be updated because a backing service failed; nothing was changed, try again later"}
 	case errors.Is(err, register.ErrInvalidInput):
 		// The store's invalid-input errors are written for callers (e.g. a bad cursor).
 		return http.StatusBadRequest, gin.H{"error": err.Error()}
@@ -148,6 +153,18 @@ func classify(err error) (int, gin.H) {
 	default:
 		return http.StatusInternalServerError, gin.H{"error": "internal error"}
 	}
+}
+
+// refusal finds a workflow refusal of the given type anywhere in err's chain: a handler may
+// wrap it, and the first ApplicationError in the chain is then the wrapper.
+func refusal(err error, typ string, out **temporal.ApplicationError) bool {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if ae, ok := e.(*temporal.ApplicationError); ok && ae.Type() == typ {
+			*out = ae
+			return true
+		}
+	}
+	return false
 }
 
 // fail answers the request with err mapped by classify. Server-side failures are logged with

@@ -31,6 +31,8 @@ func TestClassify(t *testing.T) {
 		{"terminated", &terminatedError{caseNo: "2026-000007"}, 409, "三级终结"},
 		{"invalid action", wrap(temporal.NewNonRetryableApplicationError("cannot reply: case is registered", appErrInvalidAction, nil)), 422, "cannot reply: case is registered"},
 		{"invalid input", temporal.NewApplicationError("days must be positive", appErrInvalidInput), 400, "days must be positive"},
+		{"refusal wrapped by the handler", temporal.NewApplicationErrorWithCause("accept: look up unit", "wrapError",
+			temporal.NewApplicationError(`unit "x" is not in the register`, appErrInvalidInput)), 400, "not in the register"},
 		{"other application error", temporal.NewApplicationError("db down", "ActivityError"), 500, "internal error"},
 		{"register invalid input", fmt.Errorf("%w: bad cursor", register.ErrInvalidInput), 400, "bad cursor"},
 		{"case not found", &notFoundError{what: "case 2026-000001"}, 404, "case 2026-000001 not found"},
