@@ -297,10 +297,15 @@ func (s *Server) linkRepeat(ctx context.Context, prior register.Case, nc registe
 		state, err = s.update(ctx, prior.CaseNo, workflows.UpdateLinkRepeat, updateID, in)
 	}
 	var appErr *temporal.ApplicationError
-	if errors.As(err, &appErr) && appErr.Type() == appErrInvalidAction {
+	if refusal(err, appErrInvalidAction, &appErr) {
 		return nil, errCaseEnded
 	}
 	if err != nil {
+		return nil, err
+	}
+	// After the link, so a submission is never kept on a case that refused it; a retry with
+	// the same key repeats the (deduplicated) update and then stores the submission once.
+	if err := s.reg.AddRepeatSubmission(ctx, prior.CaseNo, nc); err != nil {
 		return nil, err
 	}
 	body, err := structToMap(state)
@@ -427,7 +432,12 @@ func (s *Server) getPetition(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	body := gin.H{"case": row, "state": nil, "deadlines": row.Deadline}
+	repeats, err := s.reg.RepeatSubmissions(ctx, no)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	body := gin.H{"case": row, "state": nil, "deadlines": row.Deadline, "repeat_submissions": repeats}
 	state, err := s.queryState(ctx, no)
 	if err != nil {
 		body["state_error"] = s.stateErrorReason(ctx, no, err)

@@ -25,6 +25,8 @@ type Register interface {
 	Register(ctx context.Context, c register.NewCase) (register.Case, bool, error)
 	FindRepeat(ctx context.Context, petitioners []register.Petitioner, topic string) (register.Case, bool, error)
 	CaseByIdempotencyKey(ctx context.Context, key string) (register.Case, error)
+	AddRepeatSubmission(ctx context.Context, caseNo string, nc register.NewCase) error
+	RepeatSubmissions(ctx context.Context, caseNo string) ([]register.RepeatSubmission, error)
 	Get(ctx context.Context, caseNo string) (register.Case, error)
 	Events(ctx context.Context, caseNo string) ([]workflows.Event, error)
 	List(ctx context.Context, f register.ListFilter) (register.Page, error)

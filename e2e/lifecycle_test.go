@@ -248,6 +248,15 @@ func TestRepeatPetitionIsLinked(t *testing.T) {
 		return getCase(t, r.CaseNo).Case.RepeatCount == 1
 	})
 	wantEvents(t, r.CaseNo, "repeat_linked")
+	var v struct {
+		Repeats []struct {
+			Channel, Content string
+		} `json:"repeat_submissions"`
+	}
+	if code := call(t, "GET", "/api/v1/petitions/"+r.CaseNo, nil, &v); code != http.StatusOK ||
+		len(v.Repeats) != 1 || v.Repeats[0].Channel != "phone" || v.Repeats[0].Content != "又来反映" {
+		t.Errorf("repeat submission not kept on the case: %d %+v", code, v.Repeats)
+	}
 }
 
 // Bad input gets a 4xx that names the problem; unknown cases are 404.
