@@ -4,12 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"testing"
 	"time"
-
-	"go.temporal.io/sdk/client"
 
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/workflows"
@@ -24,14 +21,6 @@ var fixedNow = time.Date(2026, 5, 14, 10, 0, 0, 0, shanghai)
 
 var testPolicies = map[string]workflows.Policy{
 	"default": {Acceptance: workflows.Period{Amount: 15, Unit: calendar.CalendarDays}},
-}
-
-func newTestServer(reg Register, tc client.Client) *Server {
-	return New(Config{
-		Register: reg, Temporal: tc, Policies: testPolicies,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now:    func() time.Time { return fixedNow },
-	})
 }
 
 // do sends a request; body may be a string (sent as is) or a value (sent as JSON).
