@@ -3,7 +3,7 @@ GO ?= go
 # Never let the go command fetch a newer toolchain: the project pins the installed Go.
 export GOTOOLCHAIN := local
 
-.PHONY: run test build vet unit e2e bench record-histories clean
+.PHONY: run test build vet lint unit e2e bench record-histories clean
 
 ## run: the whole stack on embedded defaults (PostgreSQL, Temporal + Web UI, worker, API)
 run: bin/devstack
@@ -24,6 +24,10 @@ test: vet
 
 vet:
 	$(GO) vet ./...
+
+## lint: staticcheck (fetched through the Go module proxy on first use)
+lint:
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
 ## unit: only the fast tests (no Temporal server)
 unit:
