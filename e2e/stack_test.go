@@ -91,6 +91,16 @@ func TestOverdueEscalatesUnattended(t *testing.T) {
 	if !found {
 		t.Errorf("%s not among overdue registered cases", no)
 	}
+	// The README's ready-made Web UI query finds it: the search attributes follow the case.
+	query := `PetitionOverdue = true AND PetitionUnit = "construction" AND PetitionEscalationLevel = 3 AND PetitionCaseNo = "` + no + `"`
+	eventually(t, 20*time.Second, "the Web UI query to find the case", func() bool {
+		resp, err := stack.Service.Temporal().ListWorkflow(context.Background(),
+			&workflowservice.ListWorkflowExecutionsRequest{Query: query})
+		if err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+		return len(resp.GetExecutions()) == 1
+	})
 	recordHistory(t, no)
 }
 
