@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/internal/register"
@@ -70,9 +72,7 @@ func (s *Server) putCalendar(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"year": y.Year, "signalled": signalled, "failed": failed})
 }
 
-// broadcastCalendarChange signals SignalCalendarChanged to every open case. A case whose
-// workflow has just ended (NotFound) is skipped; other failures are logged and counted so the
-// clerk can repeat the PUT, which is harmless.
+// broadcastCalendarChange tells every open case that the calendar changed.
 func (s *Server) broadcastCalendarChange(ctx context.Context) (signalled, failed int, err error) {
 	if s.temporal == nil {
 		return 0, 0, errNotConfigured
@@ -81,6 +81,15 @@ func (s *Server) broadcastCalendarChange(ctx context.Context) (signalled, failed
 	if err != nil {
 		return 0, 0, err
 	}
+	signalled, failed = SignalCalendarChanged(ctx, s.temporal, numbers, s.log)
+	return signalled, failed, nil
+}
+
+// SignalCalendarChanged signals SignalCalendarChanged to the given cases, a few at a time. A
+// case whose workflow has just ended (NotFound) is skipped; other failures are logged and
+// counted so the caller can repeat the import, which is harmless. The API's PUT and
+// `petitiond calendar import` both broadcast through it.
+func SignalCalendarChanged(ctx context.Context, c client.Client, numbers []string, log *slog.Logger) (signalled, failed int) {
 	var ok, bad atomic.Int64
 	work := make(chan string)
 	var wg sync.WaitGroup
@@ -88,7 +97,7 @@ func (s *Server) broadcastCalendarChange(ctx context.Context) (signalled, failed
 		wg.Go(func() {
 			for no := range work {
 				sctx, cancel := context.WithTimeout(ctx, signalTimeout)
-				err := s.temporal.SignalWorkflow(sctx, workflows.WorkflowID(no), "", workflows.SignalCalendarChanged, nil)
+				err := c.SignalWorkflow(sctx, workflows.WorkflowID(no), "", workflows.SignalCalendarChanged, nil)
 				cancel()
 				var nf *serviceerror.NotFound
 				switch {
@@ -97,7 +106,7 @@ func (s *Server) broadcastCalendarChange(ctx context.Context) (signalled, failed
 				case errors.As(err, &nf):
 				default:
 					bad.Add(1)
-					s.log.WarnContext(ctx, "calendar signal failed", "case_no", no, "error", err)
+					log.WarnContext(ctx, "calendar signal failed", "case_no", no, "error", err)
 				}
 			}
 		})
@@ -107,7 +116,7 @@ func (s *Server) broadcastCalendarChange(ctx context.Context) (signalled, failed
 	}
 	close(work)
 	wg.Wait()
-	return int(ok.Load()), int(bad.Load()), nil
+	return int(ok.Load()), int(bad.Load())
 }
 
 func (s *Server) getCalendar(c *gin.Context) {

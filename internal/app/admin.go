@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/petitions/petitions/api"
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/internal/register"
-	"github.com/petitions/petitions/workflows"
 )
 
 // Migrate applies the register's migrations and loads the holiday calendars shipped with the
@@ -44,29 +44,19 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 }
 
 // ImportCalendar stores one year of holidays and tells every open case, so running cases
-// recompute their deadlines. It returns how many cases were told.
-func ImportCalendar(ctx context.Context, store *register.Store, c client.Client, y calendar.Year) (int, error) {
+// recompute their deadlines. It returns how many cases were told and how many could not be
+// (repeating the import is harmless).
+func ImportCalendar(ctx context.Context, store *register.Store, c client.Client, y calendar.Year, log *slog.Logger) (told, failed int, err error) {
 	if err := y.Validate(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := store.PutCalendarYear(ctx, y); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	nos, err := store.OpenCaseNumbers(ctx)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	told := 0
-	for _, no := range nos {
-		err := c.SignalWorkflow(ctx, workflows.WorkflowID(no), "", workflows.SignalCalendarChanged, nil)
-		var nf *serviceerror.NotFound
-		switch {
-		case errors.As(err, &nf):
-			continue // the case finished meanwhile
-		case err != nil:
-			return told, fmt.Errorf("tell case %s: %w", no, err)
-		}
-		told++
-	}
-	return told, nil
+	told, failed = api.SignalCalendarChanged(ctx, c, nos, log)
+	return told, failed, nil
 }
