@@ -49,3 +49,11 @@ clean:
 	rm -rf bin
 
 FORCE:
+
+## lint-openapi: lint api/openapi.yaml with Redocly CLI (pinned in tools/openapi-lint; needs Node.js and npm)
+.PHONY: lint-openapi
+# No usage data sent to Redocly, no update notices.
+lint-openapi: export REDOCLY_TELEMETRY := off
+lint-openapi: export REDOCLY_SUPPRESS_NOTIFICATIONS := true
+lint-openapi:
+	cd tools/openapi-lint && npm ci --no-audit --no-fund && npx redocly lint ../../api/openapi.yaml

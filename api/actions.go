@@ -2,14 +2,12 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -39,13 +37,12 @@ var actions = map[string]string{
 	"withdraw":           workflows.UpdateWithdraw,
 }
 
-// petitionerActor is the "actor" value for the petitioner acting through a clerk or a kiosk.
-const petitionerActor = "petitioner"
-
 // actionRequest is the body of POST /api/v1/petitions/{no}/{action}. Fields an action does not
 // use are ignored by the workflow; which are required is the validators' business, so the
 // rules live in one place. The API only checks shapes and enumerations.
 type actionRequest struct {
+	// Actor is deprecated: the acting person is the signed-in one; a value naming anyone
+	// else is refused. QueryCode is refused: petitioners act through the public endpoints.
 	Actor      string `json:"actor"`
 	QueryCode  string `json:"query_code"`
 	Unit       string `json:"unit"`
@@ -63,11 +60,13 @@ type actionRequest struct {
 func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
 	f := fieldErrors{}
 	r.Actor = strings.TrimSpace(r.Actor)
-	if r.Actor == "" {
-		f["actor"] = `is required: a staff ID, or "petitioner"`
+	if r.QueryCode != "" {
+		f["query_code"] = "petitioners act through POST /api/v1/public/petitions/{no}/{action}; staff act as themselves"
 	}
-	if r.QueryCode != "" && r.Actor != petitionerActor {
-		f["query_code"] = `is only for actor "petitioner"`
+	for field, v := range map[string]*string{"unit": &r.Unit, "handler": &r.Handler, "leader": &r.Leader} {
+		if len(*v) > 64 || !validText(*v) {
+			f[field] = "must be a code or staff ID of at most 64 characters"
+		}
 	}
 	in := workflows.ActionInput{
 		Unit: strings.TrimSpace(r.Unit), Handler: strings.TrimSpace(r.Handler),
@@ -75,11 +74,11 @@ func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
 		Opinion: strings.TrimSpace(r.Opinion), Approved: r.Approved,
 		Outcome: r.Outcome, Evaluation: r.Evaluation,
 	}
-	if utf8.RuneCountInString(in.Reason) > 10000 {
-		f["reason"] = "must be at most 10000 characters"
+	if msg := textProblem(in.Reason, 10000); msg != "" {
+		f["reason"] = msg
 	}
-	if utf8.RuneCountInString(in.Opinion) > 50000 {
-		f["opinion"] = "must be at most 50000 characters"
+	if msg := textProblem(in.Opinion, 50000); msg != "" {
+		f["opinion"] = msg
 	}
 	if r.Days != nil {
 		if *r.Days < 1 || *r.Days > 366 {
@@ -136,8 +135,17 @@ func (s *Server) petitionAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	p := principal(c)
+	if err := checkActorField(p, req.Actor); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if _, err := s.scopedCase(c); err != nil {
+		s.fail(c, err)
+		return
+	}
 	ctx := c.Request.Context()
-	if in.Actor, err = s.resolveActor(ctx, no, req.Actor, req.QueryCode); err != nil {
+	if in.Actor, err = s.actorOf(ctx, p); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -177,27 +185,6 @@ func (s *Server) explainMissingWorkflow(ctx context.Context, no string, err erro
 	return &unprocessableError{msg: "the case is no longer running (stage " + row.Stage + "); no further action is possible"}
 }
 
-// resolveActor turns the body's "actor" into the workflow's Actor: a staff member from the
-// register, or the petitioner (whose query code, when given, must match the case).
-func (s *Server) resolveActor(ctx context.Context, no, actor, queryCode string) (workflows.Actor, error) {
-	if actor != petitionerActor {
-		return s.staffActor(ctx, actor)
-	}
-	// Whoever knows a case number must not evaluate or withdraw it: the petitioner proves
-	// themselves with the query code (查询码) they were given at registration.
-	if queryCode == "" {
-		return workflows.Actor{}, &forbiddenError{"a petitioner acts with the case's query code (查询码): send query_code"}
-	}
-	row, err := s.getCase(ctx, no)
-	if err != nil {
-		return workflows.Actor{}, err
-	}
-	if subtle.ConstantTimeCompare([]byte(queryCode), []byte(row.QueryCode)) != 1 {
-		return workflows.Actor{}, &forbiddenError{"the query code does not match this case"}
-	}
-	return workflows.Actor{ID: petitionerActor, Role: workflows.RolePetitioner}, nil
-}
-
 // checkReferences refuses units and staff the register does not know before the action
 // reaches the workflow, so a typo is a field error and leaves no trace in the case's history.
 func (s *Server) checkReferences(ctx context.Context, in workflows.ActionInput) error {
@@ -225,8 +212,8 @@ func (s *Server) checkReferences(ctx context.Context, in workflows.ActionInput) 
 	return nil
 }
 
-// staffActor looks a staff member up. Until staff authentication exists this is the only
-// check of who acts; the workflow's validators check role and unit.
+// staffActor looks a staff member up by ID (for a case's first-contact clerk, who may not be
+// the person signed in now).
 func (s *Server) staffActor(ctx context.Context, id string) (workflows.Actor, error) {
 	if s.reg == nil {
 		return workflows.Actor{}, errNotConfigured

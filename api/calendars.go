@@ -30,6 +30,30 @@ func yearParam(c *gin.Context) (int, error) {
 	return y, nil
 }
 
+// calendarText checks what Validate does not: the lists' lengths (a year has at most 366
+// days) and the free text stored as given, the notice cited and the days' names.
+func calendarText(y calendar.Year) error {
+	f := fieldErrors{}
+	if msg := textProblem(y.Source, 500); msg != "" {
+		f["source"] = msg
+	}
+	for field, days := range map[string][]calendar.Day{"holidays": y.Holidays, "workdays": y.Workdays} {
+		if len(days) > 366 {
+			f[field] = "a year has at most 366 days"
+			continue
+		}
+		for i, d := range days {
+			if msg := textProblem(d.Name, 100); msg != "" {
+				f[field+"["+strconv.Itoa(i)+"].name"] = msg
+			}
+		}
+	}
+	if len(f) > 0 {
+		return f
+	}
+	return nil
+}
+
 // putCalendar stores a year's holidays and make-up workdays and tells every open case, which
 // recomputes its future deadlines. The State Council announces next year's arrangement each
 // winter, after cases running into that year already have deadlines.
@@ -50,6 +74,10 @@ func (s *Server) putCalendar(c *gin.Context) {
 	case year:
 	default:
 		s.fail(c, fieldErrors{"year": "the body's year " + strconv.Itoa(y.Year) + " differs from the path's " + strconv.Itoa(year)})
+		return
+	}
+	if err := calendarText(y); err != nil {
+		s.fail(c, err)
 		return
 	}
 	if err := y.Validate(); err != nil {

@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/workflows"
 )
@@ -100,10 +102,28 @@ func classify(err error) (int, gin.H) {
 		canceled *serviceerror.Canceled
 		unavail  *serviceerror.Unavailable
 		exhaust  *serviceerror.ResourceExhausted
+		tooMany  *tooManyError
+		locked   *auth.LockedError
+		invalid  *auth.InvalidError
 	)
 	switch {
 	case err == nil:
 		return http.StatusOK, gin.H{}
+	case errors.Is(err, errUnauthenticated):
+		return http.StatusUnauthorized, gin.H{"error": errUnauthenticated.Error()}
+	case errors.Is(err, auth.ErrBadCredentials):
+		return http.StatusUnauthorized, gin.H{"error": "staff ID or password is wrong"}
+	case errors.As(err, &locked):
+		return http.StatusTooManyRequests, gin.H{"error": "too many failed sign-ins: the account is locked until " +
+			locked.Until.In(shanghai).Format(time.RFC3339)}
+	case errors.As(err, &tooMany):
+		return http.StatusTooManyRequests, gin.H{"error": tooMany.Error() + "; try again in " + retryAfterSeconds(tooMany.retryAfter) + " s"}
+	case errors.As(err, &invalid):
+		return http.StatusBadRequest, gin.H{"error": "validation failed", "fields": map[string]string{invalid.Field: invalid.Msg}}
+	case errors.Is(err, auth.ErrExists):
+		return http.StatusConflict, gin.H{"error": "already exists"}
+	case errors.Is(err, auth.ErrNotFound):
+		return http.StatusNotFound, gin.H{"error": "not found"}
 	case errors.As(err, &fields):
 		return http.StatusBadRequest, gin.H{"error": "validation failed", "fields": map[string]string(fields)}
 	case errors.As(err, &badReq):
@@ -172,6 +192,18 @@ func refusal(err error, typ string, out **temporal.ApplicationError) bool {
 func (s *Server) fail(c *gin.Context, err error) {
 	status, body := classify(err)
 	rid := c.GetString(ctxRequestID)
+	var (
+		tooMany *tooManyError
+		locked  *auth.LockedError
+	)
+	switch {
+	case status == http.StatusUnauthorized:
+		c.Header("WWW-Authenticate", `Bearer realm="petitions"`)
+	case errors.As(err, &tooMany):
+		retryAfter(c, tooMany.retryAfter)
+	case errors.As(err, &locked):
+		retryAfter(c, time.Until(locked.Until))
+	}
 	if status >= 500 {
 		body["request_id"] = rid
 		s.log.ErrorContext(c.Request.Context(), "request failed",

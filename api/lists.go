@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -50,8 +49,11 @@ func listFilter(c *gin.Context) (register.ListFilter, error) {
 	if lf.Channel != "" && !contains(channels, lf.Channel) {
 		f["channel"] = oneOf(channels)
 	}
-	if utf8.RuneCountInString(lf.Text) > 200 {
-		f["q"] = "must be at most 200 characters"
+	if msg := textProblem(lf.Text, 200); msg != "" {
+		f["q"] = msg
+	}
+	if len(lf.Unit) > 64 || !validText(lf.Unit) {
+		f["unit"] = "is not a unit code"
 	}
 	if len(lf.Cursor) > 1024 {
 		f["cursor"] = "is not a cursor from a previous page"
@@ -109,7 +111,12 @@ func (s *Server) listPetitions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	page, err := s.reg.List(c.Request.Context(), lf)
+	ctx := c.Request.Context()
+	if lf.Scope, err = s.caseScope(ctx, principal(c)); err != nil {
+		s.fail(c, err)
+		return
+	}
+	page, err := s.reg.List(ctx, lf)
 	if err != nil {
 		s.fail(c, err)
 		return

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/enums/v1"
@@ -29,6 +28,25 @@ const (
 	receivedSkew = 2 * time.Minute
 )
 
+// Bounds of a registration. Every string is stored in PostgreSQL text or jsonb (which refuse
+// NUL) and shown to staff, so each is checked with textProblem and has a length limit; lists
+// are bounded so one request cannot make the register do unbounded work.
+const (
+	maxTopic        = 200
+	maxContent      = 100000
+	maxLocation     = 500
+	maxPetitioners  = 100
+	maxName         = 100
+	maxPhone        = 32
+	maxAddress      = 500
+	maxGroupSize    = 100000 // the register's group_size is a 32-bit integer
+	maxAttachments  = 100
+	maxAttachName   = 255
+	maxAttachType   = 255
+	maxAttachRef    = 2048
+	maxPolicyLength = 64
+)
+
 // petitionRequest is the body of POST /api/v1/petitions.
 type petitionRequest struct {
 	Channel     string                `json:"channel"`
@@ -42,7 +60,9 @@ type petitionRequest struct {
 	Policy      string                `json:"policy"`
 	// ReceivedAt is a string so a bad value becomes a field error, not a JSON error.
 	ReceivedAt string `json:"received_at"`
-	Actor      string `json:"actor"`
+	// Actor is deprecated: the registering clerk is the signed-in one. A value naming
+	// anyone else is refused.
+	Actor string `json:"actor"`
 }
 
 // validate checks and normalises the request into a NewCase. It calls nothing outside the
@@ -65,28 +85,32 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 	if !contains(categories, r.Category) {
 		f["category"] = oneOf(categories)
 	}
-	switch n := utf8.RuneCountInString(r.Topic); {
-	case n == 0:
-		f["topic"] = "is required"
-	case n > 200:
-		f["topic"] = "must be at most 200 characters"
+	required := func(field, v string, maxRunes int) {
+		if v == "" {
+			f[field] = "is required"
+		} else if msg := textProblem(v, maxRunes); msg != "" {
+			f[field] = msg
+		}
 	}
-	if r.Content == "" {
-		f["content"] = "is required"
+	optional := func(field, v string, maxRunes int) {
+		if msg := textProblem(v, maxRunes); msg != "" {
+			f[field] = msg
+		}
 	}
-	if utf8.RuneCountInString(r.Location) > 500 {
-		f["location"] = "must be at most 500 characters"
-	}
-	if r.Actor == "" {
-		f["actor"] = "is required: the staff ID of the registering clerk (首问负责制)"
-	}
+	required("topic", r.Topic, maxTopic)
+	required("content", r.Content, maxContent)
+	optional("location", r.Location, maxLocation)
 	switch {
 	case len(r.Petitioners) == 0:
 		f["petitioners"] = "at least one petitioner is required"
-	case len(r.Petitioners) > 100:
-		f["petitioners"] = "at most 100 petitioners may be listed"
+	case len(r.Petitioners) > maxPetitioners:
+		// Not checked one by one: the answer would list thousands of fields.
+		f["petitioners"] = "at most " + strconv.Itoa(maxPetitioners) + " petitioners may be listed"
 	}
 	for i := range r.Petitioners {
+		if len(r.Petitioners) > maxPetitioners {
+			break
+		}
 		p := &r.Petitioners[i]
 		trim(&p.Name)
 		trim(&p.IDNumber)
@@ -94,9 +118,8 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 		trim(&p.Address)
 		p.IDNumber = strings.ToUpper(p.IDNumber)
 		at := fmt.Sprintf("petitioners[%d].", i)
-		if p.Name == "" {
-			f[at+"name"] = "is required"
-		}
+		required(at+"name", p.Name, maxName)
+		optional(at+"address", p.Address, maxAddress)
 		if p.IDNumber == "" && p.Phone == "" {
 			f[at+"id_number"] = "an ID number or a phone number is required"
 		}
@@ -105,22 +128,31 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 				f[at+"id_number"] = msg
 			}
 		}
-		if p.Phone != "" && !validPhone(p.Phone) {
+		if p.Phone != "" && (len(p.Phone) > maxPhone || !validPhone(p.Phone)) {
 			f[at+"phone"] = "is not a phone number"
 		}
 	}
 	groupSize := len(r.Petitioners)
 	if r.GroupSize != nil {
 		groupSize = *r.GroupSize
-		if groupSize < len(r.Petitioners) || groupSize < 1 {
+		switch {
+		case groupSize < len(r.Petitioners) || groupSize < 1:
 			f["group_size"] = "must be at least the number of petitioners listed"
+		case groupSize > maxGroupSize:
+			f["group_size"] = "must be at most " + strconv.Itoa(maxGroupSize)
 		}
 	}
+	if len(r.Attachments) > maxAttachments {
+		f["attachments"] = "at most " + strconv.Itoa(maxAttachments) + " attachments may be listed"
+	}
 	for i, a := range r.Attachments {
-		at := fmt.Sprintf("attachments[%d].", i)
-		if strings.TrimSpace(a.Name) == "" {
-			f[at+"name"] = "is required"
+		if len(r.Attachments) > maxAttachments {
+			break
 		}
+		at := fmt.Sprintf("attachments[%d].", i)
+		required(at+"name", strings.TrimSpace(a.Name), maxAttachName)
+		optional(at+"content_type", a.ContentType, maxAttachType)
+		optional(at+"ref", a.Ref, maxAttachRef)
 		if a.Size < 0 {
 			f[at+"size"] = "must not be negative"
 		}
@@ -128,15 +160,19 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 	if r.Policy == "" {
 		r.Policy = defaultPolicy
 	}
-	if _, ok := s.policies[r.Policy]; !ok {
+	if len(r.Policy) > maxPolicyLength || !validText(r.Policy) {
+		f["policy"] = "is not a policy name"
+	} else if _, ok := s.policies[r.Policy]; !ok {
 		f["policy"] = "unknown policy " + strconv.Quote(r.Policy)
 	}
 	received := now
 	if r.ReceivedAt != "" {
-		t, err := time.Parse(time.RFC3339, r.ReceivedAt)
+		t, ok := parseRFC3339(r.ReceivedAt)
 		switch {
-		case err != nil:
+		case !ok:
 			f["received_at"] = "must be RFC 3339, e.g. 2026-05-01T09:30:00+08:00"
+		case !inYearRange(t):
+			f["received_at"] = errYearRange.Error()
 		case t.After(now.Add(receivedSkew)):
 			f["received_at"] = "must not be in the future"
 		default:
@@ -180,8 +216,18 @@ func (s *Server) createPetition(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	p := principal(c)
+	if err := checkActorField(p, req.Actor); err != nil {
+		s.fail(c, err)
+		return
+	}
+	nc.RegisteredBy = p.StaffID
 	ctx := c.Request.Context()
-	clerk, err := s.staffActor(ctx, nc.RegisteredBy)
+	if err := s.checkPolicyAllowed(ctx, nc.Policy); err != nil {
+		s.fail(c, err)
+		return
+	}
+	clerk, err := s.actorOf(ctx, p)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -312,8 +358,9 @@ func (s *Server) linkRepeat(ctx context.Context, prior register.Case, nc registe
 	if err != nil {
 		return nil, err
 	}
+	// The earlier case's query code is not repeated here: whoever registers a repeat need not
+	// be the petitioner. A clerk reissues it if the petitioner lost it (POST …/query-code).
 	body["linked_to"] = prior.CaseNo
-	body["query_code"] = prior.QueryCode
 	return body, nil
 }
 
@@ -391,14 +438,11 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 	return state, nil
 }
 
-// staticSummary is the one line the Temporal UI shows for the workflow. It carries no
-// personal data (no names, ID numbers or content): supervisors browse the UI freely.
+// staticSummary is the one line the Temporal UI shows for the workflow. It is stored sealed
+// like every payload, and still carries no personal data and no petition content (not even
+// the topic), so nothing is lost if a summary is ever shown undecoded.
 func staticSummary(row register.Case) string {
-	topic := row.Topic
-	if utf8.RuneCountInString(topic) > 60 {
-		topic = string([]rune(topic)[:60]) + "…"
-	}
-	return fmt.Sprintf("%s · %s · %s · %s", row.CaseNo, row.Category, topic, row.Channel)
+	return fmt.Sprintf("%s · %s · %s", row.CaseNo, row.Category, row.Channel)
 }
 
 func registrationBody(row register.Case, state workflows.CaseState) gin.H {
@@ -419,25 +463,37 @@ func registrationBody(row register.Case, state workflows.CaseState) gin.H {
 
 // getPetition answers the register row with the live workflow state. The register is the
 // source for the row; when Temporal cannot answer, the row is still served with state null
-// and the reason, because a clerk on the phone needs the case more than the clock.
+// and the reason, because a clerk on the phone needs the case more than the clock. The
+// petitioners' identity is withheld where authz.go says so, and every read of it is recorded
+// (查阅记录).
 func (s *Server) getPetition(c *gin.Context) {
-	no, err := caseNoParam(c)
+	row, err := s.scopedCase(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
-	row, err := s.getCase(ctx, no)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
+	no := row.CaseNo
 	repeats, err := s.reg.RepeatSubmissions(ctx, no)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	p := principal(c)
 	body := gin.H{"case": row, "state": nil, "deadlines": row.Deadline, "repeat_submissions": repeats}
+	if !seesIdentity(workflows.Role(p.Role), row.Category) {
+		row.Petitioners = nil
+		for i := range repeats {
+			repeats[i].Petitioners = []register.Petitioner{}
+		}
+		body["case"] = row
+		body["identity_withheld"] = "accusation (检举控告): the accuser's identity is shown only to the petition office and the reviewers"
+	} else if len(row.Petitioners) > 0 {
+		if err := s.reg.RecordPersonalDataRead(ctx, p.StaffID, no, "GET /api/v1/petitions/{no}"); err != nil {
+			s.fail(c, err)
+			return
+		}
+	}
 	state, err := s.queryState(ctx, no)
 	if err != nil {
 		body["state_error"] = s.stateErrorReason(ctx, no, err)
@@ -448,27 +504,43 @@ func (s *Server) getPetition(c *gin.Context) {
 	c.JSON(http.StatusOK, body)
 }
 
-func (s *Server) petitionEvents(c *gin.Context) {
+// scopedCase loads the case named in the path if the signed-in person may see it; a case
+// outside their scope answers 404 like an unknown one, so case numbers cannot be probed.
+func (s *Server) scopedCase(c *gin.Context) (register.Case, error) {
 	no, err := caseNoParam(c)
 	if err != nil {
+		return register.Case{}, err
+	}
+	ctx := c.Request.Context()
+	row, err := s.getCase(ctx, no)
+	if err != nil {
+		return register.Case{}, err
+	}
+	sc, err := s.caseScope(ctx, principal(c))
+	if err != nil {
+		return register.Case{}, err
+	}
+	if !inScope(sc, row) {
+		return register.Case{}, &notFoundError{what: "case " + no}
+	}
+	return row, nil
+}
+
+func (s *Server) petitionEvents(c *gin.Context) {
+	row, err := s.scopedCase(c)
+	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	events, err := s.reg.Events(ctx, no)
+	events, err := s.reg.Events(c.Request.Context(), row.CaseNo)
 	if errors.Is(err, register.ErrNotFound) {
-		err = &notFoundError{what: "case " + no}
+		err = &notFoundError{what: "case " + row.CaseNo}
 	}
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if len(events) == 0 {
-		// An empty trail may mean an unknown case: answer 404 for those.
-		if _, err := s.getCase(ctx, no); err != nil {
-			s.fail(c, err)
-			return
-		}
+	if events == nil {
 		events = []workflows.Event{}
 	}
 	c.JSON(http.StatusOK, gin.H{"events": events})
@@ -477,20 +549,16 @@ func (s *Server) petitionEvents(c *gin.Context) {
 // petitionDeadlines explains the running clock. The live state is preferred; the register's
 // last projection is the fallback, marked by "source".
 func (s *Server) petitionDeadlines(c *gin.Context) {
-	no, err := caseNoParam(c)
+	row, err := s.scopedCase(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
+	no := row.CaseNo
 	state, qerr := s.queryState(ctx, no)
 	if qerr == nil {
 		c.JSON(http.StatusOK, gin.H{"case_no": no, "stage": state.Stage, "deadline": state.Deadline, "source": "workflow"})
-		return
-	}
-	row, err := s.getCase(ctx, no)
-	if err != nil {
-		s.fail(c, err)
 		return
 	}
 	var deadline any
@@ -501,6 +569,53 @@ func (s *Server) petitionDeadlines(c *gin.Context) {
 		"case_no": no, "stage": row.Stage, "deadline": deadline, "source": "register",
 		"state_error": s.stateErrorReason(ctx, no, qerr),
 	})
+}
+
+// reissueQueryCode gives the petitioner a new query code (the old one stops working); the
+// answer shows it once, and the reissue is audited.
+func (s *Server) reissueQueryCode(c *gin.Context) {
+	row, err := s.scopedCase(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	p := principal(c)
+	code, err := s.reg.ReissueQueryCodeAudited(c.Request.Context(), row.CaseNo, p.StaffID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.log.InfoContext(c.Request.Context(), "query code reissued", "case_no", row.CaseNo, "staff_id", p.StaffID)
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, gin.H{"case_no": row.CaseNo, "query_code": code})
+}
+
+// checkPolicyAllowed: registration uses only the policies this office allows. A policy the
+// allow-list does not mention is usable only in development mode (the seconds-scale demo
+// policy, test policies); one it forbids never is.
+func (s *Server) checkPolicyAllowed(ctx context.Context, name string) error {
+	ok, err := s.reg.PolicyAllowed(ctx, name)
+	if err != nil {
+		return err
+	}
+	if ok {
+		return nil
+	}
+	if s.devMode {
+		settings, err := s.reg.PolicySettings(ctx)
+		if err != nil {
+			return err
+		}
+		listed := false
+		for _, st := range settings {
+			listed = listed || st.Name == name
+		}
+		if !listed {
+			return nil
+		}
+	}
+	return &unprocessableError{msg: "policy not allowed", fields: map[string]string{
+		"policy": "policy " + strconv.Quote(name) + " is not allowed in this office (GET /api/v1/policies lists those that are)"}}
 }
 
 func (s *Server) getCase(ctx context.Context, no string) (register.Case, error) {

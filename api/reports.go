@@ -48,7 +48,11 @@ func (s *Server) statsRange(c *gin.Context) (from, to time.Time, unit string, er
 	if len(f) > 0 {
 		return from, to, "", f
 	}
-	return from, to, strings.TrimSpace(q.Get("unit")), nil
+	unit = strings.TrimSpace(q.Get("unit"))
+	if len(unit) > 64 || !validText(unit) {
+		return from, to, "", fieldErrors{"unit": "is not a unit code"}
+	}
+	return from, to, unit, nil
 }
 
 func (s *Server) stats(c *gin.Context) {
@@ -57,7 +61,23 @@ func (s *Server) stats(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	st, err := s.reg.Stats(c.Request.Context(), from, to, unit)
+	ctx := c.Request.Context()
+	units, err := s.statsUnits(ctx, principal(c))
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if units != nil {
+		// A unit's staff read their own figures: name a unit in scope, or get the first.
+		switch {
+		case unit == "" && len(units) > 0:
+			unit = units[0]
+		case !contains(units, unit):
+			s.fail(c, &forbiddenError{"statistics of unit " + strconv.Quote(unit) + " are outside your scope; yours: " + strings.Join(units, ", ")})
+			return
+		}
+	}
+	st, err := s.reg.Stats(ctx, from, to, unit)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -91,12 +111,33 @@ func (s *Server) monthlyReport(c *gin.Context) {
 			s.fail(c, fieldErrors{"month": "must be YYYY-MM, e.g. 2026-05"})
 			return
 		}
+		// The month's last instant too: December 9999 ends in the year 10000.
+		if !inYearRange(m) || !inYearRange(m.AddDate(0, 1, 0).Add(-time.Nanosecond)) {
+			s.fail(c, fieldErrors{"month": errYearRange.Error()})
+			return
+		}
 		month = m
 	}
-	rows, err := s.reg.MonthlyReport(c.Request.Context(), month)
+	ctx := c.Request.Context()
+	units, err := s.statsUnits(ctx, principal(c))
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	rows, err := s.reg.MonthlyReport(ctx, month)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if units != nil {
+		// Reads are scoped like writes: a unit's staff get their units' rows only.
+		kept := rows[:0]
+		for _, r := range rows {
+			if contains(units, r.Unit) {
+				kept = append(kept, r)
+			}
+		}
+		rows = kept
 	}
 	body, err := monthlyCSV(rows)
 	if err != nil {

@@ -13,8 +13,12 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/sdk/client"
 
+	"go.temporal.io/sdk/converter"
+
+	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -34,12 +38,28 @@ type Register interface {
 	Staff(ctx context.Context, id string) (register.Staff, error)
 	Unit(ctx context.Context, code string) (register.Unit, error)
 	RoutingRules(ctx context.Context) ([]register.RoutingRule, error)
+	RoutingRule(ctx context.Context, id int64) (register.RoutingRule, error)
 	Route(ctx context.Context, category, topic string) (string, error)
 	Stats(ctx context.Context, from, to time.Time, unit string) (register.Stats, error)
 	MonthlyReport(ctx context.Context, month time.Time) ([]register.MonthlyRow, error)
 	PutCalendarYear(ctx context.Context, y calendar.Year) error
 	CalendarYear(ctx context.Context, year int) (calendar.Year, error)
 	OpenCaseNumbers(ctx context.Context) ([]string, error)
+	GetByQueryCode(ctx context.Context, caseNo, code string) (register.Case, error)
+
+	// Administration and its records (admin.go).
+	ReissueQueryCodeAudited(ctx context.Context, caseNo, by string) (string, error)
+	RecordPersonalDataRead(ctx context.Context, staffID, caseNo, purpose string) error
+	PersonalDataReads(ctx context.Context, caseNo, staffID string, before int64, limit int) ([]register.PersonalDataRead, error)
+	Audit(ctx context.Context, actorID, action, target string, details map[string]any) error
+	AuditLog(ctx context.Context, before int64, limit int) ([]register.AuditEntry, error)
+	CreateUnit(ctx context.Context, u register.Unit, by string) error
+	UpdateUnit(ctx context.Context, u register.Unit, by string) error
+	CreateRoutingRule(ctx context.Context, r register.RoutingRule, by string) (register.RoutingRule, error)
+	UpdateRoutingRule(ctx context.Context, r register.RoutingRule, by string) error
+	PolicySettings(ctx context.Context) ([]register.PolicySetting, error)
+	PolicyAllowed(ctx context.Context, name string) (bool, error)
+	SetPolicyAllowed(ctx context.Context, name string, allowed bool, by string) error
 }
 
 // Config holds the server's dependencies.
@@ -52,6 +72,41 @@ type Config struct {
 	Logger   *slog.Logger
 	// Now is the clock; tests fix it.
 	Now func() time.Time
+
+	// Auth signs staff in and checks every request's token; Accounts manages staff and API
+	// tokens for the admin (both internal/auth.Service).
+	Auth     Authenticator
+	Accounts Accounts
+	// OIDC enables single sign-on through the office's identity provider (nil: off).
+	OIDC *auth.OIDC
+	// DevMode: a development stack. Policies the office's allow-list does not mention are
+	// usable only in development mode.
+	DevMode bool
+	// SecureCookies marks browser session cookies Secure (served over TLS).
+	SecureCookies bool
+	// Codec is the payload codec the codec server at /codec uses (nil: no codec server);
+	// CodecOrigins are the Web UI origins allowed to call it from a browser.
+	Codec        converter.PayloadCodec
+	CodecOrigins []string
+	// Namespace is the Temporal namespace the codec server serves.
+	Namespace string
+	// SelfServicePerClient / SelfServicePerCase bound the petitioner's public endpoints:
+	// Burst requests at once, then one per Every (zero: 20 a minute per client address, 10 a
+	// minute per case).
+	SelfServicePerClient, SelfServicePerCase RateLimit
+}
+
+// RateLimit is Burst requests at once, then one per Every.
+type RateLimit struct {
+	Every time.Duration
+	Burst int
+}
+
+func (r RateLimit) or(def RateLimit) RateLimit {
+	if r.Burst < 1 || r.Every <= 0 {
+		return def
+	}
+	return r
 }
 
 // Timeouts on calls to other services. An update waits for the workflow to run its handler,
@@ -82,6 +137,16 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	engine   *gin.Engine
+
+	auth          Authenticator
+	accounts      Accounts
+	oidc          *auth.OIDC
+	devMode       bool
+	secureCookies bool
+	codec         http.Handler
+	loginLimit    *rateLimiter // sign-in attempts per client address
+	publicClient  *rateLimiter // self-service requests per client address
+	publicCase    *rateLimiter // self-service requests per case
 }
 
 // New builds the server and its routes.
@@ -97,12 +162,32 @@ func New(cfg Config) *Server {
 		policies: cfg.Policies,
 		log:      cfg.Logger,
 		now:      cfg.Now,
+
+		auth:          cfg.Auth,
+		accounts:      cfg.Accounts,
+		oidc:          cfg.OIDC,
+		devMode:       cfg.DevMode,
+		secureCookies: cfg.SecureCookies,
+		loginLimit:    newRateLimiter("signing in from this address", 6*time.Second, 10),
 	}
+	pc := cfg.SelfServicePerClient.or(RateLimit{Every: 3 * time.Second, Burst: 20})
+	pk := cfg.SelfServicePerCase.or(RateLimit{Every: 6 * time.Second, Burst: 10})
+	s.publicClient = newRateLimiter("from this address", pc.Every, pc.Burst)
+	s.publicCase = newRateLimiter("for this case", pk.Every, pk.Burst)
 	if s.log == nil {
 		s.log = slog.Default()
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if cfg.Codec != nil {
+		ns := []string{}
+		if cfg.Namespace != "" {
+			ns = append(ns, cfg.Namespace)
+		}
+		s.codec = sealing.CodecHandler(cfg.Codec, sealing.CodecServerOptions{
+			Authorize: s.authorizeCodec, AllowedOrigins: cfg.CodecOrigins, Namespaces: ns,
+		})
 	}
 	s.engine = s.routes()
 	return s
@@ -120,23 +205,64 @@ func (s *Server) routes() *gin.Engine {
 		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
 	})
 
+	// Public: probes, the API description, signing in, and the petitioner's self-service.
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", serveOpenAPI)
-
 	v1 := e.Group("/api/v1")
-	v1.POST("/petitions", s.createPetition)
-	v1.GET("/petitions", s.listPetitions)
-	v1.GET("/petitions/:no", s.getPetition)
-	v1.GET("/petitions/:no/events", s.petitionEvents)
-	v1.GET("/petitions/:no/deadlines", s.petitionDeadlines)
-	v1.POST("/petitions/:no/:action", s.petitionAction)
-	v1.GET("/units", s.listUnits)
-	v1.GET("/routing-rules", s.listRoutingRules)
-	v1.GET("/stats", s.stats)
-	v1.GET("/reports/monthly.csv", s.monthlyReport)
-	v1.PUT("/calendars/:year", s.putCalendar)
-	v1.GET("/calendars/:year", s.getCalendar)
+	v1.POST("/auth/sign-in", s.signIn)
+	v1.POST("/auth/refresh", s.refresh)
+	v1.GET("/auth/oidc/login", s.oidcLogin)
+	v1.GET("/auth/oidc/callback", s.oidcCallback)
+	pub := v1.Group("/public/petitions/:no")
+	pub.GET("", s.publicCaseView)
+	pub.POST("/:action", s.publicAction)
+	if s.codec != nil {
+		// The codec server authenticates itself (bearer or cookie, supervisors only) and
+		// answers CORS preflights, which carry no credentials.
+		codec := gin.WrapH(http.StripPrefix("/codec", s.codec))
+		for _, op := range []string{"/codec/encode", "/codec/decode"} {
+			e.POST(op, codec)
+			e.OPTIONS(op, codec)
+		}
+	}
+
+	// Everything else: signed in, and allowed by the table in authz.go.
+	a := v1.Group("", s.authenticate())
+	a.POST("/auth/sign-out", s.signOut)
+	a.GET("/auth/me", s.me)
+
+	a.POST("/petitions", s.require(permRegister), s.createPetition)
+	a.GET("/petitions", s.require(permReadCases), s.listPetitions)
+	a.GET("/petitions/:no", s.require(permReadCases), s.getPetition)
+	a.GET("/petitions/:no/events", s.require(permReadCases), s.petitionEvents)
+	a.GET("/petitions/:no/deadlines", s.require(permReadCases), s.petitionDeadlines)
+	a.POST("/petitions/:no/query-code", s.require(permReissueCode), s.reissueQueryCode)
+	a.POST("/petitions/:no/:action", s.require(permAct), s.petitionAction)
+	a.GET("/stats", s.require(permStats), s.stats)
+	a.GET("/reports/monthly.csv", s.require(permStats), s.monthlyReport)
+
+	a.GET("/units", s.require(permDirectory), s.listUnits)
+	a.GET("/routing-rules", s.require(permDirectory), s.listRoutingRules)
+	a.GET("/calendars/:year", s.require(permDirectory), s.getCalendar)
+	a.GET("/policies", s.require(permDirectory), s.listPolicies)
+
+	ad := a.Group("", s.require(permAdminister))
+	ad.PUT("/calendars/:year", s.putCalendar)
+	ad.POST("/units", s.createUnit)
+	ad.PUT("/units/:code", s.updateUnit)
+	ad.POST("/routing-rules", s.createRoutingRule)
+	ad.PUT("/routing-rules/:id", s.updateRoutingRule)
+	ad.PUT("/policies/:name", s.setPolicy)
+	ad.GET("/admin/staff", s.listStaff)
+	ad.POST("/admin/staff", s.addStaff)
+	ad.PATCH("/admin/staff/:id", s.updateStaff)
+	ad.PUT("/admin/staff/:id/password", s.setStaffPassword)
+	ad.GET("/admin/tokens", s.listTokens)
+	ad.POST("/admin/tokens", s.createToken)
+	ad.DELETE("/admin/tokens/:id", s.revokeToken)
+	ad.GET("/admin/audit", s.auditLog)
+	ad.GET("/admin/personal-data-reads", s.personalDataReads)
 	return e
 }
 

@@ -161,21 +161,66 @@ func validPhone(p string) bool {
 	return digits >= 3 && digits <= 20
 }
 
+// Years an instant from a client may fall in. Outside them an instant is a typo, and some
+// cannot even be written back: encoding/json refuses years after 9999 (and offsets of 24 h or
+// more), so a case or a statistics answer holding one would fail to serialise. Before 1901
+// Asia/Shanghai is on local mean time (+08:05:43), which RFC 3339 cannot write: "1900-01-01"
+// would come back 43 seconds off.
+const (
+	minYear = 1901
+	maxYear = 9999
+)
+
+var errYearRange = errors.New("must fall in the years " + itoa(minYear) + " to " + itoa(maxYear))
+
+// parseRFC3339 reads an RFC 3339 timestamp strictly: time.Parse accepts a UTC offset of
+// +24:00 or more and minutes of 60 or more, which RFC 3339 does not (and which time.Time's
+// MarshalJSON then refuses). ok is false for anything that is not RFC 3339.
+func parseRFC3339(s string) (t time.Time, ok bool) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	if z := s[len(s)-1]; z != 'Z' && z != 'z' {
+		// time.Parse succeeded, so the string ends in ±hh:mm.
+		off := s[len(s)-5:]
+		if off[0:2] > "23" || off[3:5] > "59" {
+			return time.Time{}, false
+		}
+	}
+	return t, true
+}
+
+// inYearRange reports whether t falls in minYear…maxYear wherever it is shown: in its own
+// offset, in UTC and in Asia/Shanghai.
+func inYearRange(t time.Time) bool {
+	for _, y := range []int{t.Year(), t.UTC().Year(), t.In(shanghai).Year()} {
+		if y < minYear || y > maxYear {
+			return false
+		}
+	}
+	return true
+}
+
 // parseInstant reads RFC 3339 or a civil date YYYY-MM-DD; a date means the start of that day
 // in Asia/Shanghai, or the start of the next day when endOfDay (so "to=2026-05-31" includes
-// the 31st).
+// the 31st). The instant must fall in the years minYear…maxYear.
 func parseInstant(s string, endOfDay bool) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		return t, nil
+	t, ok := parseRFC3339(s)
+	if !ok {
+		d, err := time.ParseInLocation(time.DateOnly, s, shanghai)
+		if err != nil {
+			return time.Time{}, errors.New("must be RFC 3339 (2026-05-01T09:00:00+08:00) or a date (2026-05-01)")
+		}
+		if endOfDay {
+			d = d.AddDate(0, 0, 1)
+		}
+		t = d
 	}
-	d, err := time.ParseInLocation(time.DateOnly, s, shanghai)
-	if err != nil {
-		return time.Time{}, errors.New("must be RFC 3339 (2026-05-01T09:00:00+08:00) or a date (2026-05-01)")
+	if !inYearRange(t) {
+		return time.Time{}, errYearRange
 	}
-	if endOfDay {
-		d = d.AddDate(0, 0, 1)
-	}
-	return d, nil
+	return t, nil
 }
 
 // validCaseNo keeps path parameters to the shape of case numbers (e.g. 2026-000123) so they

@@ -21,9 +21,13 @@ func validPetition() map[string]any {
 	}
 }
 
-// nilServer has no dependencies: validation must answer before any of them is called.
+// nilServer has no register and no Temporal (offlineRegister answers "not configured"):
+// validation must answer before either is called. Its sign-in service is fakeAuth.
 func nilServer() *Server {
-	return New(Config{Policies: testPolicies, Now: func() time.Time { return fixedNow }})
+	return New(Config{
+		Policies: testPolicies, Now: func() time.Time { return fixedNow }, Logger: quietLog,
+		Register: offlineRegister{}, Auth: fakeAuth{}, Accounts: fakeAuth{},
+	})
 }
 
 func TestRegistrationValidation(t *testing.T) {
@@ -65,13 +69,60 @@ func TestRegistrationValidation(t *testing.T) {
 		}, "received_at", "future"},
 		{"received not RFC 3339", func(m map[string]any) { m["received_at"] = "yesterday" }, "received_at", "RFC 3339"},
 		{"unknown policy", func(m map[string]any) { m["policy"] = "lenient" }, "policy", "unknown policy"},
-		{"missing actor", func(m map[string]any) { delete(m, "actor") }, "actor", "is required"},
 		{"missing topic", func(m map[string]any) { m["topic"] = "  " }, "topic", "is required"},
 		{"attachment without name", func(m map[string]any) {
 			m["attachments"] = []map[string]any{{"size": 10}}
 		}, "attachments[0].name", "is required"},
 		{"wrong type", func(m map[string]any) { m["group_size"] = "five" }, "group_size", "must be an integer"},
 		{"unknown field", func(m map[string]any) { m["channell"] = "letter" }, "channell", "unknown field"},
+
+		// Hostile text: PostgreSQL refuses NUL in text and jsonb, so it must be a 400 here
+		// rather than a failed insert (500) later.
+		{"NUL in topic", func(m map[string]any) { m["topic"] = "wages\x00" }, "topic", "control characters"},
+		{"NUL in content", func(m map[string]any) { m["content"] = "a\x00b" }, "content", "control characters"},
+		{"escape in location", func(m map[string]any) { m["location"] = "\x1b[2J" }, "location", "control characters"},
+		{"NUL in name", func(m map[string]any) {
+			m["petitioners"] = []map[string]any{{"name": "张\x00三", "phone": "12345"}}
+		}, "petitioners[0].name", "control characters"},
+		{"DEL in address", func(m map[string]any) {
+			m["petitioners"] = []map[string]any{{"name": "张三", "phone": "12345", "address": "x\x7f"}}
+		}, "petitioners[0].address", "control characters"},
+		{"NUL in attachment name", func(m map[string]any) {
+			m["attachments"] = []map[string]any{{"name": "a\x00.pdf"}}
+		}, "attachments[0].name", "control characters"},
+		{"NUL in attachment ref", func(m map[string]any) {
+			m["attachments"] = []map[string]any{{"name": "a.pdf", "ref": "s3://x\x00"}}
+		}, "attachments[0].ref", "control characters"},
+		{"NUL in policy", func(m map[string]any) { m["policy"] = "default\x00" }, "policy", "not a policy name"},
+		{"topic too long", func(m map[string]any) { m["topic"] = strings.Repeat("字", 201) }, "topic", "at most 200"},
+		{"content too long", func(m map[string]any) { m["content"] = strings.Repeat("x", maxContent+1) }, "content", "at most"},
+		{"name too long", func(m map[string]any) {
+			m["petitioners"] = []map[string]any{{"name": strings.Repeat("名", 101), "phone": "12345"}}
+		}, "petitioners[0].name", "at most 100"},
+		{"phone padded with spaces", func(m map[string]any) {
+			m["petitioners"] = []map[string]any{{"name": "张三", "phone": "1" + strings.Repeat(" ", 100) + "2345"}}
+		}, "petitioners[0].phone", "not a phone"},
+		{"too many petitioners", func(m map[string]any) {
+			ps := make([]map[string]any, 10000)
+			for i := range ps {
+				ps[i] = map[string]any{"name": "x"} // each also lacks a phone: not reported one by one
+			}
+			m["petitioners"] = ps
+		}, "petitioners", "at most 100"},
+		{"too many attachments", func(m map[string]any) {
+			as := make([]map[string]any, maxAttachments+1)
+			for i := range as {
+				as[i] = map[string]any{"name": "a.pdf"}
+			}
+			m["attachments"] = as
+		}, "attachments", "at most 100"},
+		{"huge group", func(m map[string]any) { m["group_size"] = 1 << 40 }, "group_size", "at most"},
+		{"received with offset +24:00", func(m map[string]any) { m["received_at"] = "2026-05-01T09:00:00+24:00" }, "received_at", "RFC 3339"},
+		{"received with offset minutes 60", func(m map[string]any) { m["received_at"] = "2026-05-01T09:00:00+08:60" }, "received_at", "RFC 3339"},
+		{"received in year 0", func(m map[string]any) { m["received_at"] = "0000-01-01T00:00:00Z" }, "received_at", "years 1901 to 9999"},
+		{"received in year 10000", func(m map[string]any) { m["received_at"] = "10000-01-01T00:00:00Z" }, "received_at", "RFC 3339"},
+		{"number as string", func(m map[string]any) { m["group_size"] = "5" }, "group_size", "must be an integer"},
+		{"string as number", func(m map[string]any) { m["topic"] = 5 }, "topic", "must be a string"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -106,18 +157,56 @@ func TestRegistrationReportsAllFieldsAtOnce(t *testing.T) {
 	}
 }
 
+// A valid registration passes validation and needs the register: with none it answers 503.
+// Tabs, newlines and Chinese text are ordinary content.
+func TestValidRegistrationReachesTheRegister(t *testing.T) {
+	s := nilServer()
+	for name, mutate := range map[string]func(map[string]any){
+		"as given":           func(map[string]any) {},
+		"without actor":      func(m map[string]any) { delete(m, "actor") },
+		"tabs and newlines":  func(m map[string]any) { m["content"] = "第一段\t说明\r\n第二段\n" },
+		"received in 1901":   func(m map[string]any) { m["received_at"] = "1901-01-01T00:00:00Z" },
+		"100 petitioners":    func(m map[string]any) { m["petitioners"] = manyPetitioners(100) },
+		"group of 100000":    func(m map[string]any) { m["group_size"] = maxGroupSize },
+		"attachment size 0":  func(m map[string]any) { m["attachments"] = []map[string]any{{"name": "信.pdf", "size": 0}} },
+		"content at the max": func(m map[string]any) { m["content"] = strings.Repeat("字", maxContent) },
+	} {
+		m := validPetition()
+		mutate(m)
+		w, body := do(t, s, http.MethodPost, "/api/v1/petitions", m)
+		if !isNotConfigured(w.Code, body) {
+			t.Errorf("%s: status %d %v, want 503 (validation passed, no register)", name, w.Code, body)
+		}
+	}
+}
+
+func manyPetitioners(n int) []map[string]any {
+	ps := make([]map[string]any, n)
+	for i := range ps {
+		ps[i] = map[string]any{"name": "张三", "phone": "138 0013 8000"}
+	}
+	return ps
+}
+
 func TestMalformedJSON(t *testing.T) {
 	s := nilServer()
-	for _, tc := range []struct{ method, path, body string }{
-		{http.MethodPost, "/api/v1/petitions", `{"channel": "letter",`},
-		{http.MethodPost, "/api/v1/petitions", `not json`},
-		{http.MethodPost, "/api/v1/petitions", ``},
-		{http.MethodPost, "/api/v1/petitions", `[1,2]`},
-		{http.MethodPost, "/api/v1/petitions", `{} {}`},
-		{http.MethodPost, "/api/v1/petitions/2026-000001/accept", `{"actor":`},
-		{http.MethodPut, "/api/v1/calendars/2026", `{"year": 2026,,}`},
+	for _, tc := range []struct{ method, path, body, role string }{
+		{http.MethodPost, "/api/v1/petitions", `{"channel": "letter",`, "clerk"},
+		{http.MethodPost, "/api/v1/petitions", `not json`, "clerk"},
+		{http.MethodPost, "/api/v1/petitions", ``, "clerk"},
+		{http.MethodPost, "/api/v1/petitions", `[1,2]`, "clerk"},
+		{http.MethodPost, "/api/v1/petitions", `{} {}`, "clerk"},
+		{http.MethodPost, "/api/v1/petitions/2026-000001/accept", `{"actor":`, "clerk"},
+		{http.MethodPost, "/api/v1/petitions/2026-000001/accept", `{"unit":`, "handler"},
+		{http.MethodPut, "/api/v1/calendars/2026", `{"year": 2026,,}`, "admin"},
+		{http.MethodPost, "/api/v1/auth/sign-in", `{"staff_id":`, ""},
+		{http.MethodPost, "/api/v1/public/petitions/2026-000001/evaluate", `{"evaluation":`, ""},
 	} {
-		w, body := do(t, s, tc.method, tc.path, tc.body)
+		auth := ""
+		if tc.role != "" {
+			auth = bearer(tc.role)
+		}
+		w, body := do(t, s, tc.method, tc.path, tc.body, "Authorization", auth)
 		if w.Code != http.StatusBadRequest {
 			t.Errorf("%s %s %q: status %d, want 400: %s", tc.method, tc.path, tc.body, w.Code, w.Body)
 			continue
@@ -130,7 +219,7 @@ func TestMalformedJSON(t *testing.T) {
 
 func TestActionValidationWithoutDependencies(t *testing.T) {
 	s := nilServer()
-	w, _ := do(t, s, http.MethodPost, "/api/v1/petitions/2026-000001/dance", `{"actor":"x"}`)
+	w, _ := do(t, s, http.MethodPost, "/api/v1/petitions/2026-000001/dance", `{}`)
 	if w.Code != http.StatusNotFound {
 		t.Errorf("unknown action: status %d, want 404", w.Code)
 	}
@@ -138,14 +227,20 @@ func TestActionValidationWithoutDependencies(t *testing.T) {
 		body  string
 		field string
 	}{
-		{`{}`, "actor"},
-		{`{"actor":"h1","days":0}`, "days"},
-		{`{"actor":"h1","outcome":"maybe"}`, "outcome"},
-		{`{"actor":"h1","evaluation":"meh"}`, "evaluation"},
-		{`{"actor":"h1","new_due_at":"soon"}`, "new_due_at"},
-		{`{"actor":"h1","query_code":"X"}`, "query_code"},
-		{`{"actor":"h1","approved":"yes"}`, "approved"},
-		{`{"actor":"h1","handeler":"h2"}`, "handeler"},
+		{`{"days":0}`, "days"},
+		{`{"days":367}`, "days"},
+		{`{"outcome":"maybe"}`, "outcome"},
+		{`{"evaluation":"meh"}`, "evaluation"},
+		{`{"new_due_at":"soon"}`, "new_due_at"},
+		{`{"new_due_at":"2026-06-01T00:00:00+24:00"}`, "new_due_at"},
+		{`{"new_due_at":"0000-06-01"}`, "new_due_at"},
+		{`{"query_code":"X"}`, "query_code"},
+		{`{"approved":"yes"}`, "approved"},
+		{`{"handeler":"h2"}`, "handeler"},
+		{`{"handler":"h\u00002"}`, "handler"},
+		{`{"reason":"nul \u0000 byte"}`, "reason"},
+		{`{"opinion":"bell \u0007"}`, "opinion"},
+		{`{"actor":"clerk-1","days":0}`, "days"}, // the signed-in clerk's own ID is fine
 	} {
 		w, body := do(t, s, http.MethodPost, "/api/v1/petitions/2026-000001/reply", tc.body)
 		fields, _ := body["fields"].(map[string]any)
@@ -175,6 +270,17 @@ func TestQueryParamValidation(t *testing.T) {
 		{"/api/v1/stats?from=2026-05-10&to=2026-05-01", "to"},
 		{"/api/v1/reports/monthly.csv?month=2026-5-1", "month"},
 		{"/api/v1/calendars/26", "year"},
+		{"/api/v1/petitions?due_before=0000-01-01", "due_before"},
+		{"/api/v1/petitions?due_after=2026-05-01T00:00:00%2B24:00", "due_after"},
+		{"/api/v1/petitions?q=%00", "q"},
+		{"/api/v1/petitions?q=%ff", "q"},
+		{"/api/v1/petitions?unit=%C0%AF", "unit"},
+		{"/api/v1/stats?from=0001-01-01&to=9999-12-31", "from"},
+		{"/api/v1/stats?from=2026-01-01&to=9999-12-31", "to"},
+		{"/api/v1/stats?to=10000-01-01", "to"},
+		{"/api/v1/reports/monthly.csv?month=0000-01", "month"},
+		{"/api/v1/reports/monthly.csv?month=1900-12", "month"},
+		{"/api/v1/stats?from=1900-01-01", "from"},
 	} {
 		w, body := do(t, s, http.MethodGet, tc.path, nil)
 		fields, _ := body["fields"].(map[string]any)
@@ -185,10 +291,31 @@ func TestQueryParamValidation(t *testing.T) {
 }
 
 func TestCalendarYearMismatch(t *testing.T) {
-	w, body := do(t, nilServer(), http.MethodPut, "/api/v1/calendars/2026", `{"year": 2027}`)
+	w, body := do(t, nilServer(), http.MethodPut, "/api/v1/calendars/2026", `{"year": 2027}`, "Authorization", bearer("admin"))
 	fields, _ := body["fields"].(map[string]any)
 	if w.Code != http.StatusBadRequest || fields["year"] == nil {
 		t.Errorf("status %d body %v, want 400 naming year", w.Code, body)
+	}
+}
+
+func TestCalendarText(t *testing.T) {
+	s := nilServer()
+	for body, field := range map[string]string{
+		`{"source": "国办发明电\u0000"}`:                                                                    "source",
+		`{"holidays": [{"date": "2026-01-01", "name": "元旦\u001b"}]}`:                                   "holidays[0].name",
+		`{"workdays": [{"date": "2026-01-04", "name": "` + strings.Repeat("班", 101) + `"}]}`:           "workdays[0].name",
+		`{"holidays": [` + strings.Repeat(`{"date": "2026-01-01"},`, 366) + `{"date": "2026-01-01"}]}`: "holidays",
+	} {
+		w, resp := do(t, s, http.MethodPut, "/api/v1/calendars/2026", body, "Authorization", bearer("admin"))
+		fields, _ := resp["fields"].(map[string]any)
+		if w.Code != http.StatusBadRequest || fields[field] == nil {
+			t.Errorf("%.60s: status %d %v, want 400 naming %s", body, w.Code, resp, field)
+		}
+	}
+	w, resp := do(t, s, http.MethodPut, "/api/v1/calendars/2026",
+		`{"source": "通知", "holidays": [{"date": "2026-01-01", "name": "元旦 New Year"}]}`, "Authorization", bearer("admin"))
+	if !isNotConfigured(w.Code, resp) {
+		t.Errorf("a valid year: status %d %v, want 503 (no register)", w.Code, resp)
 	}
 }
 

@@ -10,8 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +30,7 @@ const continueAsNewAfter = 120
 var (
 	stack   *devstack.Stack
 	baseURL string
+	devDir  string // the stack's data folder (PostgreSQL, temporal.db, keys)
 )
 
 func TestMain(m *testing.M) {
@@ -41,8 +47,10 @@ func run(m *testing.M) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	start := time.Now()
+	// A kept folder, so Temporal's database is a file the sealing test can read.
+	devDir = filepath.Join(tmp, "dev")
 	stack, err = devstack.Start(ctx, devstack.Options{
-		TempDir: tmp, HTTPAddr: "127.0.0.1:0", Seed: true,
+		Dir: devDir, HTTPAddr: "127.0.0.1:0", Seed: true,
 		Config: testConfig(), Logger: testLogger(),
 		// Cases here continue as new after ~120 events (in production: thousands), so the
 		// long walkthroughs cross a continue-as-new on the real server.
@@ -66,8 +74,31 @@ func testConfig() config.Config {
 		panic(err)
 	}
 	cfg.PolicyFile = "testdata/policies.json"
-	cfg.LogLevel = "warn"
+	// Every test's petitioner comes from 127.0.0.1; the per-case limit stays as shipped.
+	cfg.SelfServicePerClient = config.Rate{N: 10000, Per: time.Minute}
+	cfg.LogLevel = "debug"
 	return cfg
+}
+
+// capturedLogs holds every log line of the run at debug level, for the test that checks logs
+// never carry personal data (sealed_test.go).
+var capturedLogs lockedBuffer
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) Bytes() []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return bytes.Clone(b.buf.Bytes())
 }
 
 func testLogger() *slog.Logger {
@@ -75,12 +106,115 @@ func testLogger() *slog.Logger {
 	if os.Getenv("E2E_DEBUG") != "" {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(teeHandler{
+		slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}),
+		slog.NewJSONHandler(&capturedLogs, &slog.HandlerOptions{Level: slog.LevelDebug}),
+	})
+}
+
+// teeHandler sends each record to every handler that wants it.
+type teeHandler []slog.Handler
+
+func (t teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	for _, h := range t {
+		if h.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	for _, h := range t {
+		if h.Enabled(ctx, r.Level) {
+			if err := h.Handle(ctx, r.Clone()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (t teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	out := make(teeHandler, len(t))
+	for i, h := range t {
+		out[i] = h.WithAttrs(as)
+	}
+	return out
+}
+
+func (t teeHandler) WithGroup(name string) slog.Handler {
+	out := make(teeHandler, len(t))
+	for i, h := range t {
+		out[i] = h.WithGroup(name)
+	}
+	return out
 }
 
 // call sends a JSON request and decodes the JSON answer into out (if not nil); it returns the
-// status code.
+// status code. It signs in as the staff member a body's "actor" names (clerk.li when none,
+// admin.office for calendar changes) unless headers carry an Authorization already; a body
+// with "actor": "petitioner" goes to the petitioner's public endpoint instead.
 func call(t *testing.T, method, path string, body any, out any, headers ...string) int {
+	t.Helper()
+	staff := clerk
+	if m, ok := body.(map[string]any); ok {
+		if a, _ := m["actor"].(string); a == "petitioner" {
+			m = maps.Clone(m)
+			delete(m, "actor")
+			body = m
+			path = strings.Replace(path, "/api/v1/petitions/", "/api/v1/public/petitions/", 1)
+			staff = ""
+		} else if a != "" {
+			staff = a
+		}
+	}
+	collectSecrets(method, path, body)
+	if method == "PUT" && strings.HasPrefix(path, "/api/v1/calendars/") {
+		staff = adminStaff
+	}
+	if staff != "" && !slices.Contains(headers, "Authorization") {
+		headers = append(headers, "Authorization", "Bearer "+tokenFor(t, staff))
+	}
+	return callRaw(t, method, path, body, out, headers...)
+}
+
+// adminStaff is the demo district's administrator.
+const adminStaff = "admin.office"
+
+var (
+	tokensMu sync.Mutex
+	tokens   = map[string]string{}
+)
+
+// tokenFor signs a demo staff member in with the development password (once per test binary;
+// tokens live 15 minutes, longer than the e2e run's tests need between refreshes).
+func tokenFor(t *testing.T, staffID string) string {
+	t.Helper()
+	tokensMu.Lock()
+	defer tokensMu.Unlock()
+	key := baseURL + "|" + staffID // a second stack has its own register and sessions
+	if tok, ok := tokens[key]; ok {
+		return tok
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+	}
+	code := callRaw(t, "POST", "/api/v1/auth/sign-in", map[string]any{"staff_id": staffID, "password": devstack.DevPassword}, &out)
+	if code != http.StatusOK || out.AccessToken == "" {
+		t.Fatalf("sign in as %s: status %d", staffID, code)
+	}
+	tokens[key] = out.AccessToken
+	return out.AccessToken
+}
+
+// bearer is the Authorization header pair for a staff member.
+func bearer(t *testing.T, staffID string) []string {
+	return []string{"Authorization", "Bearer " + tokenFor(t, staffID)}
+}
+
+// callRaw sends a request exactly as given.
+func callRaw(t *testing.T, method, path string, body any, out any, headers ...string) int {
 	t.Helper()
 	var r io.Reader
 	if body != nil {

@@ -181,7 +181,9 @@ func TestStatsAndMonthlyReport(t *testing.T) {
 
 	month := now.Format("2006-01")
 	monthStats := stats(t, "unit=education&from="+month+"-01&to="+now.AddDate(0, 1, -now.Day()).Format("2006-01-02"))
-	resp, err := http.Get(baseURL + "/api/v1/reports/monthly.csv?month=" + month)
+	req, _ := http.NewRequest("GET", baseURL+"/api/v1/reports/monthly.csv?month="+month, nil)
+	req.Header.Set("Authorization", "Bearer "+tokenFor(t, clerk))
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

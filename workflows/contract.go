@@ -62,8 +62,8 @@ const (
 	ClockReReview       Clock = "re_review" // re_review: the final decision; hearings excluded
 )
 
-// Role is what an actor may do. Until staff authentication exists the API resolves the acting
-// staff member from the register; validators check the role and unit on every action.
+// Role is what an actor may do. The API takes the acting staff member from sign-in; the
+// validators check the role and unit again on every action.
 type Role string
 
 const (
@@ -74,6 +74,9 @@ const (
 	RoleReviewer   Role = "reviewer"   // staff of a review or re-review agency
 	RolePetitioner Role = "petitioner" // the petitioner: evaluates, asks for review, withdraws
 	RoleSystem     Role = "system"     // the workflow itself (timers)
+	// RoleAdmin manages staff, tokens, units, routing rules, calendars and policies; it reads
+	// no case content and takes no action on a case.
+	RoleAdmin Role = "admin"
 )
 
 // Actor is who performed an action; recorded with every event.
@@ -83,6 +86,9 @@ type Actor struct {
 	Role Role   `json:"role"`
 	// Unit is the actor's unit code; empty for petitioners and the system.
 	Unit string `json:"unit,omitempty"`
+	// Units are the units below Unit that a leader's authority also covers (from the
+	// directory at sign-in); validators accept a leader acting on a case of any of them.
+	Units []string `json:"units,omitempty"`
 }
 
 // Search attributes kept current on every transition, so supervisors can filter live cases in

@@ -37,6 +37,9 @@ Commands:
   seed       load the demo district (units, staff, routing rules); idempotent
   calendar   import or show a year of public holidays: calendar import FILE | calendar show YEAR
   policies   list the deadline policies in force
+  staff      manage staff accounts: staff add|passwd|disable|enable|list
+  token      manage API tokens: token create|revoke|list
+  keys       the office's keys: keys generate FILE | keys rotate FILE NEW-ID
 
 Every command takes --help for its flags; each flag can also be set by an environment variable.
 `
@@ -58,6 +61,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return calendarCmd(ctx, rest, getenv, stdout)
 	case "policies":
 		return policies(rest, getenv, stdout)
+	case "staff":
+		return staffCmd(ctx, rest, getenv, stdout)
+	case "token":
+		return tokenCmd(ctx, rest, getenv, stdout)
+	case "keys":
+		return keysCmd(rest, stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -5,10 +5,12 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/petitions/petitions/internal/pgtest"
+	"github.com/petitions/petitions/internal/sealing"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -40,10 +42,18 @@ func TestPolicies(t *testing.T) {
 	if err := run(context.Background(), []string{"policies"}, env(nil), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"default", "statute", "statute_workdays", "demo"} {
+	for _, name := range []string{"default", "statute", "statute_workdays"} {
 		if !strings.Contains(out.String(), name) {
 			t.Errorf("policy %s not listed:\n%s", name, out.String())
 		}
+	}
+	// The seconds-scale demo policy exists only in development mode.
+	if strings.Contains(out.String(), "demo") {
+		t.Errorf("demo policy listed outside development mode:\n%s", out.String())
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"policies", "--dev=true"}, env(nil), &out); err != nil || !strings.Contains(out.String(), "demo") {
+		t.Errorf("demo policy not listed in development mode (%v):\n%s", err, out.String())
 	}
 	if err := run(context.Background(), []string{"policies"}, env(map[string]string{"PETITIONS_POLICY_FILE": "/no/such/file.json"}), &out); err == nil {
 		t.Error("missing policy file accepted")
@@ -76,5 +86,27 @@ func TestMigrateSeedCalendar(t *testing.T) {
 	bad := env(map[string]string{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=2"})
 	if err := run(ctx, []string{"migrate"}, bad, &out); err == nil || !strings.Contains(err.Error(), "PostgreSQL") {
 		t.Fatalf("unreachable database: %v", err)
+	}
+}
+
+func TestKeysGenerateAndRotate(t *testing.T) {
+	path := t.TempDir() + "/keys.json"
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"keys", "generate", path}, env(nil), &out); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file %v mode %v", err, fi.Mode())
+	}
+	if err := run(context.Background(), []string{"keys", "generate", path}, env(nil), &out); err == nil {
+		t.Error("generate overwrote an existing key file")
+	}
+	if err := run(context.Background(), []string{"keys", "rotate", path, "k2"}, env(nil), &out); err != nil {
+		t.Fatal(err)
+	}
+	k, err := sealing.LoadKeyring(path, "")
+	if err != nil || k.ActiveID() != "k2" || len(k.IDs()) != 2 {
+		t.Fatalf("after rotate: %v %v", err, k)
 	}
 }

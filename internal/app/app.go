@@ -18,10 +18,12 @@ import (
 
 	"github.com/petitions/petitions/activities"
 	"github.com/petitions/petitions/api"
+	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/config"
 	"github.com/petitions/petitions/internal/notify"
 	"github.com/petitions/petitions/internal/policy"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/worker"
 	"github.com/petitions/petitions/workflows"
 )
@@ -63,7 +65,18 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 	if s.temporal, err = DialTemporal(cfg, logger); err != nil {
 		return nil, err
 	}
-	store := register.New(s.pool)
+	keys, err := Keys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	store := register.New(s.pool).WithSealer(sealing.NewFields(keys))
+	// Rows written before personal data was sealed are sealed now (idempotent, cheap when
+	// there is nothing to do).
+	if n, err := store.SealPlaintext(ctx); err != nil {
+		return nil, fmt.Errorf("seal personal data in the register: %w", err)
+	} else if n > 0 {
+		logger.Info("sealed personal data written before sealing existed", "rows", n)
+	}
 	if roles.Worker {
 		var n notify.Notifier = notify.Log{Logger: logger.With("component", "notifier")}
 		if cfg.NotifyWebhookURL != "" {
@@ -81,7 +94,22 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.TemporalAddress)
 	}
 	if roles.API {
-		srv := api.New(api.Config{Register: store, Temporal: s.temporal, Policies: policies, Logger: logger})
+		signIn := auth.New(s.pool, auth.Config{})
+		var sso *auth.OIDC
+		if cfg.OIDCIssuer != "" {
+			sso, err = auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
+				ClientSecret: cfg.OIDCClientSecret, RedirectURL: cfg.OIDCRedirectURL, StaffClaim: cfg.OIDCStaffClaim})
+			if err != nil {
+				return nil, fmt.Errorf("single sign-on (%s): %w", cfg.OIDCIssuer, err)
+			}
+		}
+		srv := api.New(api.Config{
+			Register: store, Temporal: s.temporal, Policies: policies, Logger: logger,
+			Auth: signIn, Accounts: signIn, OIDC: sso, DevMode: cfg.DevMode, SecureCookies: cfg.SecureCookies,
+			Codec: sealing.NewCodec(keys), CodecOrigins: cfg.CodecCORSOrigins, Namespace: cfg.TemporalNamespace,
+			SelfServicePerClient: rateLimit(cfg.SelfServicePerClient),
+			SelfServicePerCase:   rateLimit(cfg.SelfServicePerCase),
+		})
 		s.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
 			return nil, fmt.Errorf("HTTP API cannot listen on %s (is another instance running?): %w", cfg.HTTPAddr, err)
@@ -155,16 +183,33 @@ func (s *Stack) Stop() {
 	}
 }
 
-// Policies are the built-in deadline policies, or those of the configured policy file.
+// Policies are the built-in deadline policies, or those of the configured policy file. The
+// seconds-scale demo policy exists only in development mode.
 func Policies(cfg config.Config) (map[string]workflows.Policy, error) {
-	if cfg.PolicyFile == "" {
-		return policy.Builtin(), nil
+	p := policy.Builtin()
+	if cfg.PolicyFile != "" {
+		var err error
+		if p, err = policy.Load(cfg.PolicyFile); err != nil {
+			return nil, fmt.Errorf("policy file %s: %w", cfg.PolicyFile, err)
+		}
 	}
-	p, err := policy.Load(cfg.PolicyFile)
-	if err != nil {
-		return nil, fmt.Errorf("policy file %s: %w", cfg.PolicyFile, err)
+	if !cfg.DevMode {
+		delete(p, DemoPolicy)
 	}
 	return p, nil
+}
+
+// DemoPolicy is the seconds-scale policy of the walkthrough; development mode only.
+const DemoPolicy = "demo"
+
+// Keys loads the office's keys (PETITIONS_KEY_FILE or PETITIONS_KEYS): every Temporal client
+// and worker seals payloads with them, and the register seals identity numbers and phones.
+func Keys(cfg config.Config) (*sealing.Keyring, error) {
+	k, err := sealing.LoadKeyring(cfg.KeyFile, cfg.Keys)
+	if err != nil {
+		return nil, fmt.Errorf("keys: %w", err)
+	}
+	return k, nil
 }
 
 // OpenPool connects to the register and checks the connection.
@@ -189,10 +234,26 @@ func DialTemporal(cfg config.Config, logger *slog.Logger) (client.Client, error)
 	if err != nil {
 		return nil, err
 	}
+	keys, err := Keys(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Payloads (inputs, results, update arguments, memo, summaries) and failure messages are
+	// sealed before they leave the process: the Temporal database never holds personal data
+	// or petition content in plain text.
 	return client.NewLazyClient(client.Options{
 		HostPort:          cfg.TemporalAddress,
 		Namespace:         cfg.TemporalNamespace,
 		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf},
 		Logger:            sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
+		DataConverter:     sealing.DataConverter(keys),
+		FailureConverter:  sealing.FailureConverter(keys),
 	})
+}
+
+func rateLimit(r config.Rate) api.RateLimit {
+	if r.N < 1 {
+		return api.RateLimit{}
+	}
+	return api.RateLimit{Every: r.Per / time.Duration(r.N), Burst: r.N}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 )
 
 // Config holds every setting of the service. The environment variable of each field is
@@ -29,6 +30,50 @@ type Config struct {
 	PolicyFile         string
 	NotifyWebhookURL   string
 	WorkerConcurrency  int
+	// KeyFile / Keys: the office's keys (internal/sealing): a file, or its JSON text.
+	KeyFile string
+	Keys    string
+	// DevMode: a development stack (demo policy, development accounts). Never in production.
+	DevMode bool
+	// CodecCORSOrigins: Web UI origins allowed to call the codec server (comma-separated).
+	CodecCORSOrigins []string
+	// OIDC single sign-on; off while OIDCIssuer is empty.
+	OIDCIssuer       string
+	OIDCClientID     string
+	OIDCClientSecret string
+	OIDCRedirectURL  string
+	OIDCStaffClaim   string
+	// SecureCookies marks browser session cookies Secure (behind TLS).
+	SecureCookies bool
+	// SelfServicePerClient / SelfServicePerCase: the petitioner self-service rate limits.
+	SelfServicePerClient Rate
+	SelfServicePerCase   Rate
+}
+
+// Rate is a request rate written "N/min" (also /s, /h): N requests at once, then one every
+// interval/N.
+type Rate struct {
+	N   int
+	Per time.Duration
+}
+
+func parseRate(name, v string) (Rate, error) {
+	n, unit, ok := strings.Cut(strings.TrimSpace(v), "/")
+	var r Rate
+	if _, err := fmt.Sscan(n, &r.N); err != nil || !ok || r.N < 1 {
+		return Rate{}, fmt.Errorf("%s must look like 20/min, not %q", name, v)
+	}
+	switch unit {
+	case "s":
+		r.Per = time.Second
+	case "min":
+		r.Per = time.Minute
+	case "h":
+		r.Per = time.Hour
+	default:
+		return Rate{}, fmt.Errorf("%s: unit must be s, min or h, not %q", name, unit)
+	}
+	return r, nil
 }
 
 // Setting describes one setting, for --help and the README's table.
@@ -51,6 +96,18 @@ var Settings = []Setting{
 	{"policy-file", "PETITIONS_POLICY_FILE", "", "JSON file of deadline policies replacing the built-in ones"},
 	{"notify-webhook", "NOTIFY_WEBHOOK_URL", "", "URL that receives reminders and escalations as JSON POSTs; empty logs them"},
 	{"worker-concurrency", "WORKER_CONCURRENCY", "0", "max concurrent activities per worker (0: SDK default)"},
+	{"key-file", "PETITIONS_KEY_FILE", "", "file of the office's keys (petitiond keys generate); mode 0600"},
+	{"keys", "PETITIONS_KEYS", "", "the keys file's JSON itself, for secret stores (instead of key-file)"},
+	{"dev", "PETITIONS_DEV_MODE", "false", "development mode: allows the seconds-scale demo policy; never in production"},
+	{"codec-cors-origins", "PETITIONS_CODEC_CORS_ORIGINS", "", "Web UI origins allowed to call /codec (comma-separated, e.g. https://temporal-ui.office)"},
+	{"oidc-issuer", "PETITIONS_OIDC_ISSUER", "", "OpenID Connect issuer URL for single sign-on (empty: off)"},
+	{"oidc-client-id", "PETITIONS_OIDC_CLIENT_ID", "", "OIDC client ID"},
+	{"oidc-client-secret", "PETITIONS_OIDC_CLIENT_SECRET", "", "OIDC client secret"},
+	{"oidc-redirect-url", "PETITIONS_OIDC_REDIRECT_URL", "", "OIDC redirect URL: <API base>/api/v1/auth/oidc/callback"},
+	{"oidc-staff-claim", "PETITIONS_OIDC_STAFF_CLAIM", "preferred_username", "ID token claim holding the staff ID"},
+	{"secure-cookies", "PETITIONS_SECURE_COOKIES", "false", "mark browser session cookies Secure (set when served over TLS)"},
+	{"self-service-per-client", "PETITIONS_SELF_SERVICE_PER_CLIENT", "20/min", "petitioner self-service requests allowed per client address"},
+	{"self-service-per-case", "PETITIONS_SELF_SERVICE_PER_CASE", "10/min", "petitioner self-service requests allowed per case"},
 }
 
 // Parse reads the environment through getenv, then the flags in args. It returns the
@@ -86,11 +143,46 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 		LogFormat:          *vals["log-format"],
 		PolicyFile:         *vals["policy-file"],
 		NotifyWebhookURL:   *vals["notify-webhook"],
+		KeyFile:            *vals["key-file"],
+		Keys:               *vals["keys"],
+		OIDCIssuer:         *vals["oidc-issuer"],
+		OIDCClientID:       *vals["oidc-client-id"],
+		OIDCClientSecret:   *vals["oidc-client-secret"],
+		OIDCRedirectURL:    *vals["oidc-redirect-url"],
+		OIDCStaffClaim:     *vals["oidc-staff-claim"],
+	}
+	for _, o := range strings.Split(*vals["codec-cors-origins"], ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			c.CodecCORSOrigins = append(c.CodecCORSOrigins, o)
+		}
+	}
+	var err error
+	if c.DevMode, err = parseBool("dev", *vals["dev"]); err != nil {
+		return Config{}, nil, err
+	}
+	if c.SecureCookies, err = parseBool("secure-cookies", *vals["secure-cookies"]); err != nil {
+		return Config{}, nil, err
+	}
+	if c.SelfServicePerClient, err = parseRate("self-service-per-client", *vals["self-service-per-client"]); err != nil {
+		return Config{}, nil, err
+	}
+	if c.SelfServicePerCase, err = parseRate("self-service-per-case", *vals["self-service-per-case"]); err != nil {
+		return Config{}, nil, err
 	}
 	if _, err := fmt.Sscan(*vals["worker-concurrency"], &c.WorkerConcurrency); err != nil {
 		return Config{}, nil, fmt.Errorf("worker-concurrency: not a number: %q", *vals["worker-concurrency"])
 	}
 	return c, fs.Args(), c.validate()
+}
+
+func parseBool(name, v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "", "false", "0", "no":
+		return false, nil
+	case "true", "1", "yes":
+		return true, nil
+	}
+	return false, fmt.Errorf("%s must be true or false, not %q", name, v)
 }
 
 func (c Config) validate() error {
@@ -100,6 +192,9 @@ func (c Config) validate() error {
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format must be text or json, not %q", c.LogFormat))
+	}
+	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCRedirectURL == "") {
+		errs = append(errs, errors.New("oidc-issuer needs oidc-client-id and oidc-redirect-url"))
 	}
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
 		errs = append(errs, errors.New("temporal-tls-cert and temporal-tls-key go together"))

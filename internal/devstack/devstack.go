@@ -16,11 +16,15 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/petitions/petitions/internal/app"
+	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/config"
 	"github.com/petitions/petitions/internal/devtemporal"
 	"github.com/petitions/petitions/internal/localpg"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -52,6 +56,8 @@ type Stack struct {
 	Temporal    *devtemporal.Server
 	Service     *app.Stack
 	DatabaseURL string
+	// Config is the service configuration the stack runs with (keys, dev mode, addresses).
+	Config      config.Config
 	lock        *os.File
 	log         *slog.Logger
 }
@@ -79,10 +85,18 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	pgDir := filepath.Join(o.TempDir, "pg")
 	tdb := ""
 	if o.Dir != "" {
-		if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		// The folder holds the register, the Temporal database and the keys: owner only.
+		if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 			return nil, err
 		}
 		if s.lock, err = lockDir(o.Dir); err != nil {
+			return nil, err
+		}
+		// Others may keep traversing it (PostgreSQL runs as its own OS user under root), never
+		// list or change it.
+		if fi, err := os.Stat(o.Dir); err != nil {
+			return nil, err
+		} else if err := os.Chmod(o.Dir, fi.Mode().Perm()&^0o066); err != nil {
 			return nil, err
 		}
 		pgDir = filepath.Join(o.Dir, "pg")
@@ -110,6 +124,16 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	cfg := o.Config
+	cfg.DevMode = true
+	if cfg.KeyFile == "" && cfg.Keys == "" {
+		keyDir := o.Dir
+		if keyDir == "" {
+			keyDir = o.TempDir
+		}
+		if cfg.KeyFile, err = devKeys(keyDir); err != nil {
+			return nil, err
+		}
+	}
 	cfg.DatabaseURL = s.DatabaseURL
 	cfg.TemporalAddress = s.Temporal.HostPort()
 	cfg.TemporalNamespace = "default"
@@ -126,7 +150,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		if err := register.New(pool).SeedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("seed demo district: %w", err)
 		}
+		if err := devAccounts(ctx, pool); err != nil {
+			return nil, fmt.Errorf("development accounts: %w", err)
+		}
 	}
+	s.Config = cfg
 	s.Service, err = app.Start(ctx, cfg, app.Roles{API: true, Worker: true}, o.Logger)
 	if err != nil {
 		return nil, err
@@ -158,7 +186,7 @@ func (s *Stack) Stop() {
 
 // lockDir makes sure one dev stack at a time uses a folder, failing fast with the other's pid.
 func lockDir(dir string) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, "devstack.lock"), os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(filepath.Join(dir, "devstack.lock"), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
@@ -188,4 +216,40 @@ type logWriter struct{ l *slog.Logger }
 func (w logWriter) Write(p []byte) (int, error) {
 	w.l.Info(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+// DevPassword is the password of every demo account in the development stack. Accounts get it
+// only here (development mode); production seeds directory entries without passwords.
+const DevPassword = "petitions-dev"
+
+// devAccounts gives every staff member without a password the development password. One
+// hash serves them all (hashing is deliberately slow: sixty accounts would take half a minute).
+func devAccounts(ctx context.Context, pool *pgxpool.Pool) error {
+	hash, err := auth.HashPassword(DevPassword)
+	if err != nil {
+		return err
+	}
+	_, err = pool.Exec(ctx, `UPDATE staff SET password_hash = $1, password_changed_at = now()
+		WHERE password_hash = '' AND NOT disabled`, hash)
+	return err
+}
+
+// devKeys returns the development stack's key file in dir, making it (0600) on first use.
+// Production keys are made once with `petitiond keys generate` and kept in a secret store.
+func devKeys(dir string) (string, error) {
+	path := filepath.Join(dir, "keys.json")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	k, err := sealing.GenerateKeyring("dev1")
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := k.WriteFile(path); err != nil {
+		return "", fmt.Errorf("write development keys: %w", err)
+	}
+	return path, nil
 }

@@ -13,8 +13,7 @@ import (
 	"log/slog"
 	"math/rand"
 	"net"
-	"os"
-	"path/filepath"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -45,8 +44,22 @@ type Options struct {
 	IP string
 	// FrontendPort is the gRPC port clients dial; 0 picks a free port.
 	FrontendPort int
-	// UIPort is the Web UI's port; 0 disables the UI.
+	// UIPort is the Web UI server's port; 0 disables the UI. The UI server has no sign-in of
+	// its own: give it an internal port and put internal/uigate in front on the public one.
 	UIPort int
+	// UIBindIP is the address the Web UI server listens on; default 127.0.0.1 whatever IP
+	// says, so that the UI is reachable only through the gate on the same machine.
+	UIBindIP string
+	// UIPublicURL is the origin browsers use to reach the UI through the gate, e.g.
+	// "http://127.0.0.1:8233" or "https://ui.petitions.example". Optional: the gate serves the
+	// UI, its API and the codec on one origin, so the UI's CSRF check (Sec-Fetch-Site:
+	// same-origin) passes and no CORS origin is needed. It only decides whether the UI's _csrf
+	// cookie is marked Secure (https) and is checked to be an http(s) origin.
+	UIPublicURL string
+	// UICodecEndpoint is the codec server the browser calls to decode payloads, with its
+	// cookies (includeCredentials), e.g. UIPublicURL + "/codec" when the gate serves the codec.
+	// Empty: no codec, encrypted payloads show as they are stored.
+	UICodecEndpoint string
 	// Namespace to create; default "default".
 	Namespace string
 	// Retention of closed workflows in the namespace; default 30 days.
@@ -95,9 +108,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	} else if err := checkPortFree(opts.IP, opts.FrontendPort); err != nil {
 		return nil, fmt.Errorf("temporal frontend port %d is taken (is another dev stack running?): %w", opts.FrontendPort, err)
 	}
+	if opts.UIBindIP == "" {
+		opts.UIBindIP = "127.0.0.1"
+	}
 	if opts.UIPort != 0 {
-		if err := checkPortFree(opts.IP, opts.UIPort); err != nil {
+		if err := checkPortFree(opts.UIBindIP, opts.UIPort); err != nil {
 			return nil, fmt.Errorf("temporal UI port %d is taken (is another dev stack running?): %w", opts.UIPort, err)
+		}
+	}
+	var uiConf *uiconfig.Config
+	if opts.UIPort != 0 {
+		var err error
+		if uiConf, err = uiConfig(opts); err != nil {
+			return nil, err
 		}
 	}
 	s := &Server{opts: opts, hostPort: net.JoinHostPort(opts.IP, strconv.Itoa(opts.FrontendPort))}
@@ -117,44 +140,113 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ts.Stop()
 		return nil, err
 	}
-	if opts.UIPort != 0 {
-		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(&uiconfig.Config{
-			Host:                opts.IP,
-			Port:                opts.UIPort,
-			TemporalGRPCAddress: s.hostPort,
-			EnableUI:            true,
-			CORS:                uiconfig.CORS{CookieInsecure: true},
-			HideLogs:            true,
-			DisableNewsFetch:    true,
-			DefaultNamespace:    opts.Namespace,
-		}))
+	if uiConf != nil {
+		uiConf.TemporalGRPCAddress = s.hostPort
+		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConf))
 		go func() {
 			if err := s.ui.Start(); err != nil && !errors.Is(err, net.ErrClosed) {
 				opts.Logger.Error("temporal UI stopped", "error", err)
 			}
 		}()
+		if err := waitListening(ctx, s.UIAddress()); err != nil {
+			s.Stop()
+			return nil, fmt.Errorf("temporal UI: %w", err)
+		}
 	}
 	return s, nil
+}
+
+// uiConfig is the Web UI server's configuration for the office: read-only for everyone (the
+// UI's own switches; internal/uigate refuses writes again in front of it), payloads decoded by
+// the codec endpoint with the browser's cookies, no news fetched from the Internet.
+func uiConfig(opts Options) (*uiconfig.Config, error) {
+	cookieInsecure := true
+	if opts.UIPublicURL != "" {
+		u, err := url.Parse(opts.UIPublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("temporal UI public URL %q: want an http(s) origin", opts.UIPublicURL)
+		}
+		cookieInsecure = u.Scheme == "http"
+	}
+	if opts.UICodecEndpoint != "" {
+		u, err := url.Parse(opts.UICodecEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("temporal UI codec endpoint %q: want an absolute http(s) URL", opts.UICodecEndpoint)
+		}
+	}
+	return &uiconfig.Config{
+		Host:             opts.UIBindIP,
+		Port:             opts.UIPort,
+		EnableUI:         true,
+		HideLogs:         true,
+		DisableNewsFetch: true,
+		DefaultNamespace: opts.Namespace,
+		// No cross-origin access: the gate serves the UI, its API and the codec on one origin.
+		CORS: uiconfig.CORS{CookieInsecure: cookieInsecure},
+		Codec: uiconfig.Codec{
+			Endpoint:           opts.UICodecEndpoint,
+			IncludeCredentials: true,
+			PassAccessToken:    false,
+		},
+		// Every write action off, for everyone: the Web UI is for looking at cases.
+		DisableWriteActions:       true,
+		WorkflowTerminateDisabled: true,
+		WorkflowCancelDisabled:    true,
+		WorkflowSignalDisabled:    true,
+		WorkflowUpdateDisabled:    true,
+		WorkflowResetDisabled:     true,
+		WorkflowPauseDisabled:     true,
+		BatchActionsDisabled:      true,
+		StartWorkflowDisabled:     true,
+		ActivityCommandsDisabled:  true,
+	}, nil
+}
+
+// waitListening waits until the UI server accepts connections, so that callers (the gate)
+// do not answer 502 during the first second.
+func waitListening(ctx context.Context, address string) error {
+	u, err := url.Parse(address)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", u.Host, time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("not listening on %s: %w", u.Host, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // HostPort is the frontend address for clients.
 func (s *Server) HostPort() string { return s.hostPort }
 
-// UIAddress is the Web UI's URL, or "" when the UI is off.
+// UIAddress is the Web UI server's own (internal, unauthenticated) URL, the gate's upstream;
+// "" when the UI is off. Browsers use UIPublicURL, the gate.
 func (s *Server) UIAddress() string {
 	if s.opts.UIPort == 0 {
 		return ""
 	}
-	return "http://" + net.JoinHostPort(s.opts.IP, strconv.Itoa(s.opts.UIPort))
+	return "http://" + net.JoinHostPort(s.opts.UIBindIP, strconv.Itoa(s.opts.UIPort))
 }
 
-// Stop stops the UI, then the server.
+// Stop stops the UI, then the server; stopping again does nothing.
 func (s *Server) Stop() {
 	if s.ui != nil {
 		s.ui.Stop()
+		s.ui = nil
 	}
 	if s.server != nil {
 		_ = s.server.Stop()
+		s.server = nil
 	}
 }
 
@@ -263,10 +355,11 @@ func (s *Server) sqlConfig(clusterName string) (*config.SQL, error) {
 	} else {
 		conf.ConnectAttributes = map[string]string{"mode": "rwc", "_journal_mode": "wal"}
 		conf.DatabaseName = s.opts.DatabaseFile
-		if err := os.MkdirAll(filepath.Dir(s.opts.DatabaseFile), 0o755); err != nil {
-			return nil, fmt.Errorf("temporal database folder: %w", err)
+		fresh, err := prepareDatabaseFile(s.opts.DatabaseFile)
+		if err != nil {
+			return nil, err
 		}
-		if _, err := os.Stat(s.opts.DatabaseFile); os.IsNotExist(err) {
+		if fresh {
 			if err := sqliteschema.SetupSchema(&conf); err != nil {
 				return nil, fmt.Errorf("temporal database schema: %w", err)
 			}

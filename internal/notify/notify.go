@@ -23,10 +23,11 @@ type Notifier interface {
 // Log writes notices to a structured log.
 type Log struct{ Logger *slog.Logger }
 
-// Notify logs the notice.
+// Notify logs that a notice is due, without its message: a message may quote a supervisor's
+// opinion, and logs never carry what staff or petitioners wrote. A webhook gets the message.
 func (l Log) Notify(ctx context.Context, n workflows.Notice) error {
 	l.Logger.InfoContext(ctx, "notice", "key", n.Key, "case_no", n.CaseNo, "kind", n.Kind,
-		"recipient", n.Recipient, "unit", n.Unit, "message", n.Message)
+		"recipient", n.Recipient, "unit", n.Unit)
 	return nil
 }
 

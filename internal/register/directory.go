@@ -43,8 +43,8 @@ func (s *Store) StaffList(ctx context.Context) ([]Staff, error) {
 
 // RoutingRules returns the routing rules in the order Route tries them.
 func (s *Store) RoutingRules(ctx context.Context) ([]RoutingRule, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, keyword, COALESCE(category, ''), unit, priority
-		FROM routing_rules ORDER BY priority DESC, length(keyword) DESC, id`)
+	rows, _ := s.pool.Query(ctx, `SELECT id, keyword, COALESCE(category, ''), unit, priority, disabled
+		FROM routing_rules ORDER BY disabled, priority DESC, length(keyword) DESC, id`)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[RoutingRule])
 }
 
@@ -59,7 +59,7 @@ func (s *Store) Route(ctx context.Context, category, topic string) (string, erro
 	}
 	var unit string
 	err := s.pool.QueryRow(ctx, `SELECT unit FROM routing_rules
-		WHERE strpos(lower($2), lower(keyword)) > 0
+		WHERE NOT disabled AND strpos(lower($2), lower(keyword)) > 0
 		  AND (category IS NULL OR category = '' OR category = $1)
 		ORDER BY priority DESC, length(keyword) DESC, id
 		LIMIT 1`, category, topic).Scan(&unit)

@@ -101,6 +101,12 @@ func (s *Store) List(ctx context.Context, f ListFilter) (Page, error) {
 		where = append(where, `(topic ILIKE @text ESCAPE '\' OR content ILIKE @text ESCAPE '\')`)
 		args["text"] = "%" + escapeLike(t) + "%"
 	}
+	if sc := f.Scope; sc != nil {
+		where = append(where, `(ledger_unit = ANY(@scope_ledger) OR review_unit = ANY(@scope_review)
+			OR re_review_unit = ANY(@scope_review))`)
+		args["scope_ledger"] = nonNil(sc.LedgerUnits)
+		args["scope_review"] = nonNil(sc.ReviewUnits)
+	}
 	if f.Cursor != "" {
 		c, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -132,4 +138,11 @@ func (s *Store) List(ctx context.Context, f ListFilter) (Page, error) {
 		page.Cases = []Case{}
 	}
 	return page, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }

@@ -62,7 +62,9 @@ type NewCase struct {
 // Case is one row of the register.
 type Case struct {
 	CaseNo          string          `json:"case_no"`
-	QueryCode       string          `json:"query_code,omitempty"`
+	// QueryCode is the petitioner's secret (查询码): never serialised with a case; the
+	// registration receipt and a reissue show it once.
+	QueryCode string `json:"-"`
 	Channel         string          `json:"channel"`
 	Category        string          `json:"category"`
 	Topic           string          `json:"topic"`
@@ -130,6 +132,7 @@ type RoutingRule struct {
 	Category string `json:"category,omitempty"`
 	Unit     string `json:"unit"`
 	Priority int    `json:"priority"`
+	Disabled bool   `json:"disabled"`
 }
 
 // ListFilter selects cases; zero fields do not filter. Results are sorted by due date, then
@@ -146,6 +149,17 @@ type ListFilter struct {
 	Text            string
 	Limit           int
 	Cursor          string
+	// Scope limits the cases to those a reader may see; nil lists every case (for the
+	// petition office and internal callers).
+	Scope *Scope
+}
+
+// Scope is the set of cases a reader may see: those whose ledger unit (the handling unit, or
+// the routed unit before acceptance) is in LedgerUnits, or whose review or re-review unit is
+// in ReviewUnits. An empty Scope sees nothing.
+type Scope struct {
+	LedgerUnits []string
+	ReviewUnits []string
 }
 
 // Page is one page of a list.

@@ -33,16 +33,21 @@ func (s *Store) AddRepeatSubmission(ctx context.Context, caseNo string, nc NewCa
 	if nc.ReceivedAt.IsZero() {
 		nc.ReceivedAt = nc.RegisteredAt
 	}
+	x, err := s.sealer()
+	if err != nil {
+		return err
+	}
 	petitioners := make([]Petitioner, len(nc.Petitioners))
 	for i, p := range nc.Petitioners {
-		p.IDNumber, p.Phone = normalizeIDNumber(p.IDNumber), normalizePhone(p.Phone)
-		petitioners[i] = p
+		if petitioners[i], _, _, err = sealPetitioner(x, p); err != nil {
+			return fmt.Errorf("seal repeat submission's petitioner: %w", err)
+		}
 	}
 	attachments := nc.Attachments
 	if attachments == nil {
 		attachments = []Attachment{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO repeat_submissions (case_no, channel, content, location,
+	_, err = s.pool.Exec(ctx, `INSERT INTO repeat_submissions (case_no, channel, content, location,
 			petitioners, attachments, received_at, registered_at, registered_by, idempotency_key)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 		ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -62,6 +67,17 @@ func (s *Store) RepeatSubmissions(ctx context.Context, caseNo string) ([]RepeatS
 	subs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[RepeatSubmission])
 	if err != nil {
 		return nil, fmt.Errorf("repeat submissions of %s: %w", caseNo, err)
+	}
+	x, err := s.sealer()
+	if err != nil {
+		return nil, err
+	}
+	for i := range subs {
+		for j := range subs[i].Petitioners {
+			if err := openPetitioner(x, &subs[i].Petitioners[j]); err != nil {
+				return nil, fmt.Errorf("repeat submissions of %s: %w", caseNo, err)
+			}
+		}
 	}
 	return subs, nil
 }

@@ -57,6 +57,8 @@ var demoStaff = []Staff{
 	{ID: "clerk.li", Name: "李娜", Role: "clerk", Unit: "petition_office", Phone: "13800000033"},
 	{ID: "clerk.wang", Name: "王芳", Role: "clerk", Unit: "petition_office", Phone: "13800000034"},
 	{ID: "supervisor.zhao", Name: "赵强", Role: "supervisor", Unit: "petition_office", Phone: "13800000035"},
+	// The office's administrator: staff, tokens, units, routing rules, calendars, policies; no case content.
+	{ID: "admin.office", Name: "系统管理员", Role: "admin", Unit: "petition_office", Phone: ""},
 }
 
 // demoRules are seed 001's routing table in English and Chinese keywords. Specific phrases

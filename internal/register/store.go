@@ -3,6 +3,7 @@ package register
 import (
 	"context"
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -27,10 +28,37 @@ var shanghai = time.FixedZone("CST", 8*60*60)
 const finalStagesSQL = `('closed', 'terminated', 'rejected', 'withdrawn')`
 
 // Store is the register in PostgreSQL. It is safe for concurrent use.
-type Store struct{ pool *pgxpool.Pool }
+type Store struct {
+	pool *pgxpool.Pool
+	seal Sealer
+}
 
-// New returns a Store on pool. The schema must be migrated (Migrate).
+// Sealer encrypts personal data at rest (identity numbers, phones, query codes) and computes
+// the keyed hash that repeat detection compares instead of the plain value. internal/sealing
+// provides it from the office's keys.
+type Sealer interface {
+	Seal(plain string) (string, error)
+	Open(sealed string) (string, error)
+	Index(normalised string) string
+}
+
+// New returns a Store on pool. The schema must be migrated (Migrate). A store without a
+// Sealer (WithSealer) serves the directory, calendars and statistics but refuses to write or
+// read personal data (ErrNoKeys).
 func New(pool *pgxpool.Pool) *Store { return &Store{pool: pool} }
+
+// WithSealer returns a copy of the store that seals and opens personal data with x.
+func (s *Store) WithSealer(x Sealer) *Store { return &Store{pool: s.pool, seal: x} }
+
+// ErrNoKeys: personal data was to be written or read by a store without keys.
+var ErrNoKeys = errors.New("register: personal data needs the office's keys (no sealer configured)")
+
+func (s *Store) sealer() (Sealer, error) {
+	if s.seal == nil {
+		return nil, ErrNoKeys
+	}
+	return s.seal, nil
+}
 
 // Pool returns the underlying pool.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
@@ -69,8 +97,13 @@ func scanCase(row pgx.Row) (Case, error) {
 
 func collectCase(row pgx.CollectableRow) (Case, error) { return scanCase(row) }
 
-// loadCase reads one case with its petitioners; where is a condition on cases.
-func loadCase(ctx context.Context, q querier, where string, args ...any) (Case, error) {
+// loadCase reads one case with its petitioners, opening their sealed identity numbers and
+// phones and the sealed query code; where is a condition on cases.
+func (s *Store) loadCase(ctx context.Context, q querier, where string, args ...any) (Case, error) {
+	x, err := s.sealer()
+	if err != nil {
+		return Case{}, err
+	}
 	c, err := scanCase(q.QueryRow(ctx, "SELECT "+caseColumns+" FROM cases WHERE "+where, args...))
 	if errNoRows(err) {
 		return Case{}, ErrNotFound
@@ -78,13 +111,43 @@ func loadCase(ctx context.Context, q querier, where string, args ...any) (Case, 
 	if err != nil {
 		return Case{}, err
 	}
+	if c.QueryCode, err = x.Open(c.QueryCode); err != nil {
+		return Case{}, fmt.Errorf("open query code of %s: %w", c.CaseNo, err)
+	}
 	rows, _ := q.Query(ctx, `SELECT name, id_number, phone, address FROM petitioners
 		WHERE case_no = $1 ORDER BY position`, c.CaseNo)
 	c.Petitioners, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Petitioner])
 	if err != nil {
 		return Case{}, fmt.Errorf("petitioners of %s: %w", c.CaseNo, err)
 	}
+	for i := range c.Petitioners {
+		if err := openPetitioner(x, &c.Petitioners[i]); err != nil {
+			return Case{}, fmt.Errorf("petitioners of %s: %w", c.CaseNo, err)
+		}
+	}
 	return c, nil
+}
+
+// sealPetitioner seals a normalised petitioner's identity number and phone; the keyed hashes
+// of the normalised values are what repeat detection compares.
+func sealPetitioner(x Sealer, p Petitioner) (sealed Petitioner, idHash, phoneHash string, err error) {
+	id, phone := normalizeIDNumber(p.IDNumber), normalizePhone(p.Phone)
+	sealed = p
+	if sealed.IDNumber, err = x.Seal(id); err != nil {
+		return Petitioner{}, "", "", err
+	}
+	if sealed.Phone, err = x.Seal(phone); err != nil {
+		return Petitioner{}, "", "", err
+	}
+	return sealed, x.Index(id), x.Index(phone), nil
+}
+
+func openPetitioner(x Sealer, p *Petitioner) (err error) {
+	if p.IDNumber, err = x.Open(p.IDNumber); err != nil {
+		return err
+	}
+	p.Phone, err = x.Open(p.Phone)
+	return err
 }
 
 // idempotencyLockClass namespaces the transaction advisory locks taken per idempotency key
@@ -108,7 +171,15 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 	if nc.Attachments == nil {
 		nc.Attachments = []Attachment{} // '[]', not JSON null
 	}
+	x, err := s.sealer()
+	if err != nil {
+		return Case{}, false, err
+	}
 	code, err := newQueryCode()
+	if err != nil {
+		return Case{}, false, err
+	}
+	sealedCode, err := x.Seal(code)
 	if err != nil {
 		return Case{}, false, err
 	}
@@ -120,7 +191,7 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 				idempotencyLockClass, nc.IdempotencyKey); err != nil {
 				return err
 			}
-			existing, err := loadCase(ctx, tx, "idempotency_key = $1", nc.IdempotencyKey)
+			existing, err := s.loadCase(ctx, tx, "idempotency_key = $1", nc.IdempotencyKey)
 			switch {
 			case err == nil:
 				if !sameRequest(existing, nc) {
@@ -137,10 +208,10 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 		// Two clerks registering the same person on the same matter at the same moment must
 		// not make two cases: serialise on each identity and look again for the case the
 		// other may just have made.
-		if err := lockIdentities(ctx, tx, nc.Petitioners, nc.Topic); err != nil {
+		if err := lockIdentities(ctx, tx, x, nc.Petitioners, nc.Topic); err != nil {
 			return err
 		}
-		if prior, found, err := findRepeat(ctx, tx, nc.Petitioners, nc.Topic); err != nil {
+		if prior, found, err := s.findRepeat(ctx, tx, nc.Petitioners, nc.Topic); err != nil {
 			return err
 		} else if found && prior.CaseNo != nc.NotRepeatOf &&
 			(prior.Stage == string(workflows.StageTerminated) || !workflows.Stage(prior.Stage).Final()) {
@@ -164,7 +235,7 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 				content, location, group_size, policy, suggested_unit, registered_by, received_at,
 				registered_at, attachments, idempotency_key, stage, seq)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'registered', 0)`,
-			caseNo, code, nc.Channel, nc.Category, nc.Topic, nc.Content, nc.Location, nc.GroupSize,
+			caseNo, sealedCode, nc.Channel, nc.Category, nc.Topic, nc.Content, nc.Location, nc.GroupSize,
 			nc.Policy, nc.SuggestedUnit, nc.RegisteredBy, nc.ReceivedAt, nc.RegisteredAt,
 			nc.Attachments, key); err != nil {
 			return fmt.Errorf("insert case: %w", err)
@@ -172,15 +243,19 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 		if len(nc.Petitioners) > 0 {
 			rows := make([][]any, len(nc.Petitioners))
 			for i, p := range nc.Petitioners {
-				rows[i] = []any{caseNo, i, p.Name, normalizeIDNumber(p.IDNumber), normalizePhone(p.Phone), p.Address}
+				sp, idHash, phoneHash, err := sealPetitioner(x, p)
+				if err != nil {
+					return fmt.Errorf("seal petitioner: %w", err)
+				}
+				rows[i] = []any{caseNo, i, sp.Name, sp.IDNumber, sp.Phone, sp.Address, idHash, phoneHash}
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"petitioners"},
-				[]string{"case_no", "position", "name", "id_number", "phone", "address"},
+				[]string{"case_no", "position", "name", "id_number", "phone", "address", "id_number_hash", "phone_hash"},
 				pgx.CopyFromRows(rows)); err != nil {
 				return fmt.Errorf("insert petitioners: %w", err)
 			}
 		}
-		c, err = loadCase(ctx, tx, "case_no = $1", caseNo)
+		c, err = s.loadCase(ctx, tx, "case_no = $1", caseNo)
 		created = true
 		return err
 	})
@@ -200,8 +275,8 @@ func (e *RepeatError) Error() string {
 
 // lockIdentities takes a transaction lock per (topic, identity), in a fixed order so two
 // registrations sharing several identities cannot deadlock.
-func lockIdentities(ctx context.Context, tx pgx.Tx, petitioners []Petitioner, topic string) error {
-	ids, phones := identities(petitioners)
+func lockIdentities(ctx context.Context, tx pgx.Tx, x Sealer, petitioners []Petitioner, topic string) error {
+	ids, phones := identities(x, petitioners)
 	topic = strings.ToLower(strings.TrimSpace(topic))
 	keys := make([]string, 0, len(ids)+len(phones))
 	for _, id := range ids {
@@ -263,31 +338,36 @@ func normalizePhone(s string) string {
 // (case-insensitive, trimmed) and a petitioner sharing an ID number or phone. A case still
 // open is preferred over a final one; among equals the most recently registered wins.
 func (s *Store) FindRepeat(ctx context.Context, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
-	return findRepeat(ctx, s.pool, petitioners, topic)
+	return s.findRepeat(ctx, s.pool, petitioners, topic)
 }
 
-// identities are a petition's normalised ID numbers and phones.
-func identities(petitioners []Petitioner) (ids, phones []string) {
+// identities are the keyed hashes of a petition's normalised ID numbers and phones: the
+// register compares these, never the plain values.
+func identities(x Sealer, petitioners []Petitioner) (ids, phones []string) {
 	for _, p := range petitioners {
 		if id := normalizeIDNumber(p.IDNumber); id != "" {
-			ids = append(ids, id)
+			ids = append(ids, x.Index(id))
 		}
 		if ph := normalizePhone(p.Phone); ph != "" {
-			phones = append(phones, ph)
+			phones = append(phones, x.Index(ph))
 		}
 	}
 	return ids, phones
 }
 
-func findRepeat(ctx context.Context, q querier, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
-	ids, phones := identities(petitioners)
+func (s *Store) findRepeat(ctx context.Context, q querier, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
+	x, err := s.sealer()
+	if err != nil {
+		return Case{}, false, err
+	}
+	ids, phones := identities(x, petitioners)
 	topic = strings.ToLower(strings.TrimSpace(topic))
 	if topic == "" || (len(ids) == 0 && len(phones) == 0) {
 		return Case{}, false, nil
 	}
-	c, err = loadCase(ctx, q, `topic_key = $1
+	c, err = s.loadCase(ctx, q, `topic_key = $1
 		AND EXISTS (SELECT 1 FROM petitioners p WHERE p.case_no = cases.case_no
-			AND (p.id_number = ANY($2) OR p.phone = ANY($3)))
+			AND (p.id_number_hash = ANY($2) OR p.phone_hash = ANY($3)))
 		ORDER BY stage IN `+finalStagesSQL+`, registered_at DESC, case_no DESC
 		LIMIT 1`, topic, ids, phones)
 	if errors.Is(err, ErrNotFound) {
@@ -301,7 +381,7 @@ func findRepeat(ctx context.Context, q querier, petitioners []Petitioner, topic 
 
 // Get returns a case with its petitioners and attachments, or ErrNotFound.
 func (s *Store) Get(ctx context.Context, caseNo string) (Case, error) {
-	return loadCase(ctx, s.pool, "case_no = $1", caseNo)
+	return s.loadCase(ctx, s.pool, "case_no = $1", caseNo)
 }
 
 // CaseByIdempotencyKey returns the case registered with that idempotency key (ErrNotFound
@@ -310,16 +390,50 @@ func (s *Store) CaseByIdempotencyKey(ctx context.Context, key string) (Case, err
 	if key == "" {
 		return Case{}, ErrNotFound
 	}
-	return loadCase(ctx, s.pool, "idempotency_key = $1", key)
+	return s.loadCase(ctx, s.pool, "idempotency_key = $1", key)
 }
 
 // GetByQueryCode returns a case only when code is its query code; otherwise ErrNotFound,
-// without saying whether the case exists.
+// without saying whether the case exists. The comparison takes constant time.
 func (s *Store) GetByQueryCode(ctx context.Context, caseNo, code string) (Case, error) {
-	if code == "" {
+	c, err := s.Get(ctx, caseNo)
+	if errors.Is(err, ErrNotFound) {
+		// Compare anyway, so an unknown case costs what a wrong code costs.
+		subtle.ConstantTimeCompare([]byte(code), []byte("00000000"))
 		return Case{}, ErrNotFound
 	}
-	return loadCase(ctx, s.pool, "case_no = $1 AND query_code = $2", caseNo, code)
+	if err != nil {
+		return Case{}, err
+	}
+	if code == "" || subtle.ConstantTimeCompare([]byte(code), []byte(c.QueryCode)) != 1 {
+		return Case{}, ErrNotFound
+	}
+	return c, nil
+}
+
+// ReissueQueryCode gives a case a new query code (the petitioner lost theirs) and returns it;
+// the old one stops working at once.
+func (s *Store) ReissueQueryCode(ctx context.Context, caseNo string) (string, error) {
+	x, err := s.sealer()
+	if err != nil {
+		return "", err
+	}
+	code, err := newQueryCode()
+	if err != nil {
+		return "", err
+	}
+	sealed, err := x.Seal(code)
+	if err != nil {
+		return "", err
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE cases SET query_code = $2, updated_at = now() WHERE case_no = $1`, caseNo, sealed)
+	if err != nil {
+		return "", err
+	}
+	if tag.RowsAffected() == 0 {
+		return "", ErrNotFound
+	}
+	return code, nil
 }
 
 // Events returns the audit trail of a case in seq order, or ErrNotFound.
