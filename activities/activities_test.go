@@ -15,6 +15,7 @@ import (
 	"github.com/petitions/petitions/internal/notify"
 	"github.com/petitions/petitions/internal/pgtest"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -31,7 +32,7 @@ func newActivities(t *testing.T) (*activities.Activities, *register.Store) {
 	if _, err := register.Migrate(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
-	store := register.New(pool)
+	store := register.New(pool).WithSealer(sealing.NewFields(sealing.TestKeyring()))
 	if err := store.SeedDemo(ctx); err != nil {
 		t.Fatal(err)
 	}

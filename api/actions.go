@@ -29,10 +29,7 @@ var actions = map[string]string{
 	"pause":              workflows.UpdatePause,
 	"resume":             workflows.UpdateResume,
 	"supervise":          workflows.UpdateSupervise,
-	"evaluate":           workflows.UpdateEvaluate,
-	"request-review":     workflows.UpdateRequestReview,
 	"review-decision":    workflows.UpdateReviewDecision,
-	"request-re-review":  workflows.UpdateRequestReReview,
 	"re-review-decision": workflows.UpdateReReviewDecision,
 	"withdraw":           workflows.UpdateWithdraw,
 }

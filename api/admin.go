@@ -281,6 +281,10 @@ func (s *Server) addStaff(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if req.Disabled != nil {
+		s.fail(c, fieldErrors{"disabled": "a new account starts enabled; disable it with PATCH /api/v1/admin/staff/{id}"})
+		return
+	}
 	a := auth.Account{ID: strings.TrimSpace(req.ID), Name: deref(req.Name), Role: deref(req.Role), Unit: deref(req.Unit), Phone: deref(req.Phone)}
 	if err := checkAccountText(a, req.Password); err != nil {
 		s.fail(c, err)
@@ -588,7 +592,7 @@ func (s *Server) oidcLogin(c *gin.Context) {
 // oidcCallback finishes single sign-on: the ID token's staff claim must name an enabled staff
 // member. It answers tokens like sign-in and sets the browser session.
 func (s *Server) oidcCallback(c *gin.Context) {
-	if s.oidc == nil {
+	if s.oidc == nil || s.auth == nil {
 		s.fail(c, &notFoundError{what: "single sign-on (not configured)"})
 		return
 	}
@@ -627,8 +631,13 @@ func (s *Server) oidcCallback(c *gin.Context) {
 // session cookie; the Web UI sends cookies with includeCredentials).
 func (s *Server) authorizeCodec(r *http.Request) error {
 	p, err := s.principalOfRequest(r)
-	if err != nil {
+	if errors.Is(err, errUnauthenticated) {
 		return err
+	}
+	if err != nil {
+		// The codec server answers its caller with the error's text: say nothing internal.
+		s.log.WarnContext(r.Context(), "codec server: sign-in check failed", "error", err)
+		return errors.New("the sign-in service is unavailable; try again later")
 	}
 	if !allowed(p, permCodec) {
 		return fmt.Errorf("%w: only supervisors may decode case payloads", sealing.ErrForbidden)

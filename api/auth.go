@@ -212,19 +212,22 @@ func (s *Server) signIn(c *gin.Context) {
 // answerTokens answers a sign-in or refresh; with cookie, it also sets the browser session.
 func (s *Server) answerTokens(c *gin.Context, t auth.Tokens, cookie bool) {
 	body := gin.H{
-		"token_type":         "Bearer",
-		"access_token":       t.AccessToken,
 		"expires_at":         t.AccessExpiresAt,
-		"refresh_token":      t.RefreshToken,
 		"refresh_expires_at": t.RefreshExpiresAt,
 		"staff":              staffBody(t.Principal),
 	}
 	if cookie {
+		// The tokens stay in HttpOnly cookies, out of reach of scripts; only the CSRF token,
+		// which scripts must echo, is in the body.
 		csrf := randomID()
 		s.setCookie(c, cookieSession, t.AccessToken, "/", t.AccessExpiresAt, true)
 		s.setCookie(c, cookieRefresh, t.RefreshToken, refreshCookieAt, t.RefreshExpiresAt, true)
 		s.setCookie(c, cookieCSRF, csrf, "/", t.RefreshExpiresAt, false)
 		body["csrf_token"] = csrf
+	} else {
+		body["token_type"] = "Bearer"
+		body["access_token"] = t.AccessToken
+		body["refresh_token"] = t.RefreshToken
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, body)

@@ -49,7 +49,9 @@ var permissions = map[permission][]workflows.Role{
 	permReadCases:   {clerk, supervisor, handler, leader, reviewer},
 	permRegister:    {clerk},
 	permAct:         {clerk, supervisor, handler, leader, reviewer},
-	permStats:       {clerk, supervisor, handler, leader, reviewer},
+	// Statistics count cases by handling unit; reviewers' cases are those under review by
+	// their unit, which no unit's figures match, so they have none.
+	permStats:       {clerk, supervisor, handler, leader},
 	permReissueCode: {clerk, supervisor},
 	permDirectory:   {clerk, supervisor, handler, leader, reviewer, admin},
 	permAdminister:  {admin},
@@ -130,14 +132,13 @@ func inScope(sc *register.Scope, c register.Case) bool {
 		(c.ReReviewUnit != "" && slices.Contains(sc.ReviewUnits, c.ReReviewUnit))
 }
 
-// unitsInScope reports whether every unit of a statistics request is one p may see; units
-// lists them for a scoped reader (nil: any).
+// statsUnits lists the units whose statistics p may read (nil: any unit).
 func (s *Server) statsUnits(ctx context.Context, p Principal) ([]string, error) {
 	sc, err := s.caseScope(ctx, p)
 	if err != nil || sc == nil {
 		return nil, err
 	}
-	return append(slices.Clone(sc.LedgerUnits), sc.ReviewUnits...), nil
+	return slices.Clone(sc.LedgerUnits), nil
 }
 
 // unitTree is code and every unit below it, from the directory.

@@ -90,6 +90,11 @@ func (s *Server) putCalendar(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	if err := s.audit(c, "calendar.put", strconv.Itoa(y.Year), map[string]any{
+		"holidays": len(y.Holidays), "workdays": len(y.Workdays), "source": y.Source}); err != nil {
+		s.fail(c, err)
+		return
+	}
 	// The calendar is stored: finish telling the cases even if the client hangs up, or some
 	// would keep deadlines computed on the old calendar until their next transition.
 	signalled, failed, err := s.broadcastCalendarChange(context.WithoutCancel(ctx))

@@ -120,6 +120,8 @@ func classify(err error) (int, gin.H) {
 		return http.StatusTooManyRequests, gin.H{"error": tooMany.Error() + "; try again in " + retryAfterSeconds(tooMany.retryAfter) + " s"}
 	case errors.As(err, &invalid):
 		return http.StatusBadRequest, gin.H{"error": "validation failed", "fields": map[string]string{invalid.Field: invalid.Msg}}
+	case errors.Is(err, auth.ErrAPITokenSignOut):
+		return http.StatusUnprocessableEntity, gin.H{"error": "an API token is not a session: the admin revokes it (DELETE /api/v1/admin/tokens/{id})"}
 	case errors.Is(err, auth.ErrExists):
 		return http.StatusConflict, gin.H{"error": "already exists"}
 	case errors.Is(err, auth.ErrNotFound):
@@ -161,7 +163,8 @@ func classify(err error) (int, gin.H) {
 	case errors.As(err, &wfNF):
 		return http.StatusNotFound, gin.H{"error": "the case's workflow was not found"}
 	case errors.Is(err, register.ErrConflict):
-		return http.StatusConflict, gin.H{"error": "conflicts with existing data (was an idempotency key reused for a different request?)"}
+		// The register's conflict messages are written for the caller (which key, which case).
+		return http.StatusConflict, gin.H{"error": err.Error()}
 	case errors.As(err, &started):
 		return http.StatusConflict, gin.H{"error": "the case's workflow already exists and may not be started again"}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), errors.As(err, &updTO):

@@ -5,13 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/register"
 )
 
@@ -38,7 +42,7 @@ func TestClassify(t *testing.T) {
 		{"case not found", &notFoundError{what: "case 2026-000001"}, 404, "case 2026-000001 not found"},
 		{"register not found", fmt.Errorf("get: %w", register.ErrNotFound), 404, "not found"},
 		{"workflow not found", wrap(serviceerror.NewNotFound("workflow not found for ID: petition-x")), 404, "workflow was not found"},
-		{"register conflict", fmt.Errorf("%w: key reused", register.ErrConflict), 409, "idempotency key"},
+		{"register conflict", fmt.Errorf("%w: idempotency key k1 was used for case 2026-000001", register.ErrConflict), 409, "idempotency key k1"},
 		{"already started", serviceerror.NewWorkflowExecutionAlreadyStarted("started", "", ""), 409, "already exists"},
 		{"context deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 504, "timed out"},
 		{"grpc deadline", serviceerror.NewDeadlineExceeded("deadline"), 504, "timed out"},
@@ -47,6 +51,18 @@ func TestClassify(t *testing.T) {
 		{"unavailable", serviceerror.NewUnavailable("connection refused 10.0.0.3:7233"), 503, "unavailable"},
 		{"not configured", errNotConfigured, 503, "unavailable"},
 		{"anything else", errors.New(`pq: relation "cases" does not exist`), 500, "internal error"},
+
+		// Signing in and rate limits.
+		{"unauthenticated", errUnauthenticated, 401, "sign in first"},
+		{"wrapped unauthenticated", fmt.Errorf("check: %w", errUnauthenticated), 401, "sign in first"},
+		{"bad credentials", fmt.Errorf("%w", auth.ErrBadCredentials), 401, "staff ID or password is wrong"},
+		{"locked", &auth.LockedError{Until: fixedNow.Add(time.Hour)}, 429, "locked until 2026-05-14T11:00:00+08:00"},
+		{"rate limited", &tooManyError{what: "from this address", retryAfter: 1500 * time.Millisecond}, 429, "try again in 2 s"},
+		{"invalid account field", &auth.InvalidError{Field: "role", Msg: "is not a role"}, 400, "validation failed"},
+		{"API token sign-out", auth.ErrAPITokenSignOut, 422, "not a session"},
+		{"account exists", fmt.Errorf("%w: staff x", auth.ErrExists), 409, "already exists"},
+		{"account not found", fmt.Errorf("%w: staff x", auth.ErrNotFound), 404, "not found"},
+		{"forbidden", &forbiddenError{"a handler may not register petitions"}, 403, "may not register"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -75,5 +91,35 @@ func TestFieldErrorsInBody(t *testing.T) {
 	_, body = classify(&terminatedError{caseNo: "2026-000007"})
 	if body["case_no"] != "2026-000007" {
 		t.Errorf("terminated body = %v", body)
+	}
+}
+
+// TestFailHeaders: 401 says how to authenticate, 429 says when to come back, and a 5xx body
+// carries the request ID but not the error.
+func TestFailHeaders(t *testing.T) {
+	s := nilServer()
+	for _, tc := range []struct {
+		err            error
+		header, prefix string
+	}{
+		{errUnauthenticated, "WWW-Authenticate", "Bearer"},
+		{&tooManyError{what: "x", retryAfter: 90 * time.Second}, "Retry-After", "90"},
+		{&auth.LockedError{Until: time.Now().Add(10 * time.Minute)}, "Retry-After", "600"},
+	} {
+		w := httptest.NewRecorder()
+		c, _ := gin.CreateTestContext(w)
+		c.Request = httptest.NewRequest(http.MethodGet, "/", nil)
+		s.fail(c, tc.err)
+		if got := w.Header().Get(tc.header); !strings.HasPrefix(got, tc.prefix) {
+			t.Errorf("%v: %s = %q, want %s…", tc.err, tc.header, got, tc.prefix)
+		}
+	}
+	w := httptest.NewRecorder()
+	c, _ := gin.CreateTestContext(w)
+	c.Request = httptest.NewRequest(http.MethodGet, "/", nil)
+	c.Set(ctxRequestID, "rid-1")
+	s.fail(c, errors.New("dial tcp 10.0.0.3:5432: connection refused"))
+	if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "10.0.0.3") || !strings.Contains(w.Body.String(), "rid-1") {
+		t.Errorf("500: %d %s", w.Code, w.Body)
 	}
 }

@@ -148,6 +148,23 @@ func TestRateLimitIgnoresForwardedFor(t *testing.T) {
 	}
 }
 
+// TestSignInLimiterKeysAreBounded: the sign-in limiter keeps one bucket per address and
+// staff ID for a minute or more, so its keys must not grow with what a client sends.
+func TestSignInLimiterKeysAreBounded(t *testing.T) {
+	t.Skip("known bug in auth.go: signIn takes the limiter with the raw staff_id before checking " +
+		"its length, so every request with a new 1 MiB staff_id keeps a 1 MiB key in memory; enable with the fix")
+	s := nilServer()
+	do(t, s, http.MethodPost, "/api/v1/auth/sign-in",
+		`{"staff_id":"`+strings.Repeat("x", 1<<19)+`","password":"guess"}`, "Authorization", "")
+	s.loginLimit.mu.Lock()
+	defer s.loginLimit.mu.Unlock()
+	for k := range s.loginLimit.buckets {
+		if len(k) > 200 {
+			t.Errorf("a limiter key of %d bytes", len(k))
+		}
+	}
+}
+
 func TestValidText(t *testing.T) {
 	for s, ok := range map[string]bool{
 		"":                       true,

@@ -25,7 +25,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 	param := regexp.MustCompile(`:([A-Za-z_]+)`)
 	routes := map[string]bool{}
-	for _, r := range nilServer().engine.Routes() {
+	for _, r := range codecServer().engine.Routes() { // every route, the codec server's too
 		routes[r.Method+" "+param.ReplaceAllString(r.Path, "{$1}")] = true
 	}
 	documented := map[string]bool{}

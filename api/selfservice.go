@@ -230,6 +230,7 @@ func (s *Server) publicAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, body)
 }
 

@@ -84,7 +84,7 @@ func TestEndpointRoleScopeTable(t *testing.T) {
 		{"statistics of own unit", "GET", "/api/v1/stats?unit=construction", nil,
 			[]int{200, 200, 200, 403, 200, 200, 403, 403, 403, 401, 401, 401}},
 		{"monthly ledger", "GET", "/api/v1/reports/monthly.csv", nil,
-			[]int{200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 401}},
+			[]int{200, 200, 200, 200, 200, 200, 200, 403, 403, 401, 401, 401}},
 		{"change a calendar", "PUT", "/api/v1/calendars/2026", map[string]any{"year": 2027},
 			[]int{403, 403, 403, 403, 403, 403, 403, 403, 400, 401, 401, 401}},
 		{"list staff", "GET", "/api/v1/admin/staff", nil,

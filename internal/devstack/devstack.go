@@ -5,14 +5,18 @@ package devstack
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 
@@ -25,6 +29,7 @@ import (
 	"github.com/petitions/petitions/internal/localpg"
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/internal/sealing"
+	"github.com/petitions/petitions/internal/uigate"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -54,6 +59,10 @@ type Options struct {
 type Stack struct {
 	Postgres    *localpg.Server // nil when DatabaseURL was given
 	Temporal    *devtemporal.Server
+	// UIURL is where browsers open the Web UI: the sign-in gate in front of it ("" without UI).
+	UIURL  string
+	uiGate *http.Server
+	uiPool *pgxpool.Pool
 	Service     *app.Stack
 	DatabaseURL string
 	// Config is the service configuration the stack runs with (keys, dev mode, addresses).
@@ -114,9 +123,22 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 		s.DatabaseURL = s.Postgres.URL()
 	}
+	// The Web UI server listens on an internal port; browsers reach it through the sign-in
+	// gate on the public UI port, which also serves the codec server at /codec.
+	var uiInternal int
+	if o.UIPort != 0 {
+		if !PortFree(o.UIPort) {
+			return nil, fmt.Errorf("temporal UI port %d is taken (is another dev stack running?)", o.UIPort)
+		}
+		if uiInternal, err = devtemporal.FreePort("127.0.0.1"); err != nil {
+			return nil, err
+		}
+		s.UIURL = "http://" + net.JoinHostPort("127.0.0.1", strconv.Itoa(o.UIPort))
+	}
 	o.Logger.Info("starting Temporal dev server", "database", tdb)
 	s.Temporal, err = devtemporal.Start(ctx, devtemporal.Options{
-		FrontendPort: o.TemporalPort, UIPort: o.UIPort, DatabaseFile: tdb,
+		FrontendPort: o.TemporalPort, UIPort: uiInternal, DatabaseFile: tdb,
+		UIPublicURL: s.UIURL, UICodecEndpoint: codecEndpoint(s.UIURL),
 		SearchAttributes: SearchAttributes(), Logger: o.Logger, LogLevel: slog.LevelError,
 		DynamicConfig: o.TemporalDynamicConfig,
 	})
@@ -159,11 +181,111 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.UIPort != 0 {
+		if err := s.startUIGate(cfg, o.UIPort, o.Logger); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
+}
+
+func codecEndpoint(uiURL string) string {
+	if uiURL == "" {
+		return ""
+	}
+	return uiURL + "/codec"
+}
+
+// uiSessionTTL: a supervisor watching cases signs in once for the working day.
+const uiSessionTTL = 10 * time.Hour
+
+// startUIGate puts the sign-in gate in front of the Web UI: supervisors only, no write
+// actions, and the codec server that decodes sealed payloads for them.
+func (s *Stack) startUIGate(cfg config.Config, port int, log *slog.Logger) error {
+	keys, err := app.Keys(cfg)
+	if err != nil {
+		return err
+	}
+	upstream, err := url.Parse(s.Temporal.UIAddress())
+	if err != nil {
+		return err
+	}
+	pool, err := app.OpenPool(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	s.uiPool = pool
+	codec := sealing.CodecHandler(sealing.NewCodec(keys), sealing.CodecServerOptions{
+		Namespaces: []string{cfg.TemporalNamespace},
+		// The gate has admitted only supervisors; check again, the codec is the door to the data.
+		Authorize: func(r *http.Request) error {
+			if _, role, ok := uigate.Staff(r.Context()); ok && role == string(workflows.RoleSupervisor) {
+				return nil
+			}
+			return sealing.ErrForbidden
+		},
+	})
+	gate, err := uigate.New(uigate.Options{
+		Upstream: upstream,
+		Auth:     uiSignIn{auth.New(pool, auth.Config{AccessTTL: uiSessionTTL})},
+		Roles:    []string{string(workflows.RoleSupervisor)},
+		Codec:    codec,
+		Secure:   cfg.SecureCookies,
+		Logger:   log.With("component", "ui-gate"),
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("temporal UI port %d: %w", port, err)
+	}
+	// No write timeout: the UI long-polls.
+	s.uiGate = &http.Server{Handler: gate, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := s.uiGate.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("Web UI gate stopped", "error", err)
+		}
+	}()
+	return nil
+}
+
+// uiSignIn is the sign-in service as the gate sees it.
+type uiSignIn struct{ svc *auth.Service }
+
+func (u uiSignIn) SignIn(ctx context.Context, staffID, password string) (string, time.Time, error) {
+	t, err := u.svc.SignIn(ctx, staffID, password)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return t.AccessToken, t.AccessExpiresAt, nil
+}
+
+func (u uiSignIn) Authenticate(ctx context.Context, token string) (string, string, error) {
+	p, err := u.svc.Authenticate(ctx, token)
+	return p.StaffID, p.Role, err
+}
+
+func (u uiSignIn) SignOut(ctx context.Context, token string) error {
+	p, err := u.svc.Authenticate(ctx, token)
+	if err != nil {
+		return nil // already invalid
+	}
+	return u.svc.SignOut(ctx, p)
 }
 
 // Stop shuts down in reverse order: API and worker, then Temporal, then PostgreSQL.
 func (s *Stack) Stop() {
+	if s.uiGate != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		_ = s.uiGate.Shutdown(ctx)
+		cancel()
+		s.uiGate = nil
+	}
+	if s.uiPool != nil {
+		s.uiPool.Close()
+		s.uiPool = nil
+	}
 	if s.Service != nil {
 		s.Service.Stop()
 		s.Service = nil

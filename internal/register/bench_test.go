@@ -12,6 +12,7 @@ import (
 
 	"github.com/petitions/petitions/internal/pgtest"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/sealing"
 )
 
 // Benchmarks of the register's list and statistics over a large synthetic register
@@ -43,7 +44,7 @@ func largeStore(b *testing.B) *register.Store {
 		if _, benchErr = register.Migrate(ctx, pool); benchErr != nil {
 			return
 		}
-		benchStore = register.New(pool)
+		benchStore = register.New(pool).WithSealer(sealing.NewFields(sealing.TestKeyring()))
 		start := time.Now()
 		_, benchErr = benchStore.Pool().Exec(ctx, `
 			INSERT INTO cases (case_no, channel, category, topic, content, policy, suggested_unit, unit,

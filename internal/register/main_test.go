@@ -9,6 +9,7 @@ import (
 
 	"github.com/petitions/petitions/internal/pgtest"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -37,7 +38,7 @@ func newStore(t testing.TB) *register.Store {
 	if _, err := register.Migrate(context.Background(), pool); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	return register.New(pool)
+	return register.New(pool).WithSealer(sealing.NewFields(sealing.TestKeyring()))
 }
 
 func mustRegister(t *testing.T, s *register.Store, nc register.NewCase) register.Case {

@@ -21,7 +21,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"0001_init", "0002_text_search", "0003_repeat_submissions"}; !slices.Equal(applied, want) {
+	if want := []string{"0001_init", "0002_text_search", "0003_repeat_submissions", "0004_sign_in"}; !slices.Equal(applied, want) {
 		t.Errorf("first Migrate applied %v, want %v", applied, want)
 	}
 	applied, err = register.Migrate(ctx, pool)
@@ -54,7 +54,7 @@ func TestMigrateConcurrently(t *testing.T) {
 		total = append(total, results[i]...)
 	}
 	slices.Sort(total)
-	if want := []string{"0001_init", "0002_text_search", "0003_repeat_submissions"}; !slices.Equal(total, want) {
+	if want := []string{"0001_init", "0002_text_search", "0003_repeat_submissions", "0004_sign_in"}; !slices.Equal(total, want) {
 		t.Errorf("applied across migrators = %v, want each once: %v", total, want)
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/sealing"
 )
 
 func TestRegisterAndGet(t *testing.T) {
@@ -253,5 +255,60 @@ func TestConcurrentRepeatMakesOneCase(t *testing.T) {
 	}
 	if created != 1 || repeats != n-1 {
 		t.Fatalf("%d cases created, %d repeats; want 1 and %d", created, repeats, n-1)
+	}
+}
+
+// Identity numbers, phones and query codes are sealed at rest; repeat detection still finds
+// the same person by the keyed hashes, however the number was typed; rows written before
+// sealing existed are sealed by SealPlaintext.
+func TestPersonalDataSealedAtRest(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	c := mustRegister(t, s, register.NewCase{Topic: "sealed identities", Petitioners: []register.Petitioner{
+		{Name: "张三", IDNumber: "11010519491231002x", Phone: "139-0000-4444"}}})
+	var id, phone, code, idHash string
+	if err := s.Pool().QueryRow(ctx, `SELECT p.id_number, p.phone, c.query_code, p.id_number_hash
+		FROM petitioners p JOIN cases c USING (case_no) WHERE case_no = $1`, c.CaseNo).Scan(&id, &phone, &code, &idHash); err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{id, phone, code} {
+		if !sealing.IsSealed(v) {
+			t.Errorf("stored in plain text: %q", v)
+		}
+	}
+	if idHash == "" || strings.Contains(idHash, "1101051949") {
+		t.Errorf("id_number_hash %q", idHash)
+	}
+	got, err := s.Get(ctx, c.CaseNo)
+	if err != nil || got.Petitioners[0].IDNumber != "11010519491231002X" || got.Petitioners[0].Phone != "13900004444" || got.QueryCode != c.QueryCode {
+		t.Fatalf("Get opens the sealed values: %+v %v", got.Petitioners, err)
+	}
+	prior, found, err := s.FindRepeat(ctx, []register.Petitioner{{Name: "张三", Phone: "+86 139 0000 4444"}}, "Sealed identities ")
+	if err != nil || !found || prior.CaseNo != c.CaseNo {
+		t.Fatalf("repeat by phone hash: %v %v %v", prior.CaseNo, found, err)
+	}
+	if _, err := s.GetByQueryCode(ctx, c.CaseNo, c.QueryCode); err != nil {
+		t.Errorf("GetByQueryCode with the right code: %v", err)
+	}
+	if _, err := s.GetByQueryCode(ctx, c.CaseNo, "00000000"); !errors.Is(err, register.ErrNotFound) {
+		t.Errorf("GetByQueryCode with a wrong code: %v", err)
+	}
+	// A row from before sealing: plain values, no hashes.
+	if _, err := s.Pool().Exec(ctx, `UPDATE petitioners SET id_number = '11010519491231002X', phone = '13900004444',
+		id_number_hash = '', phone_hash = '' WHERE case_no = $1`, c.CaseNo); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.SealPlaintext(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("SealPlaintext = %d, %v; want 1 row", n, err)
+	}
+	if n, err := s.SealPlaintext(ctx); err != nil || n != 0 {
+		t.Fatalf("SealPlaintext again = %d, %v; want nothing", n, err)
+	}
+	if _, found, _ := s.FindRepeat(ctx, []register.Petitioner{{Name: "张三", IDNumber: "11010519491231002X"}}, "sealed identities"); !found {
+		t.Error("repeat by ID number not found after sealing old rows")
+	}
+	if _, err := register.New(s.Pool()).Get(ctx, c.CaseNo); !errors.Is(err, register.ErrNoKeys) {
+		t.Errorf("a store without keys read personal data: %v", err)
 	}
 }
