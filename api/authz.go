@@ -25,13 +25,13 @@ import (
 type permission string
 
 const (
-	permReadCases   permission = "read cases"              // lists, one case, events, deadlines
-	permRegister    permission = "register petitions"      // POST /petitions
-	permAct         permission = "act on cases"            // POST /petitions/{no}/{action}; the workflow decides which action
-	permStats       permission = "read statistics"         // /stats, /reports/monthly.csv
-	permReissueCode permission = "reissue query codes"     // POST /petitions/{no}/query-code
-	permDirectory   permission = "read the directory"      // units, routing rules, calendars, policies
-	permAdminister  permission = "administer"              // staff, tokens, units, routing rules, calendars, policies, audit
+	permReadCases   permission = "read cases"               // lists, one case, events, deadlines
+	permRegister    permission = "register petitions"       // POST /petitions
+	permAct         permission = "act on cases"             // POST /petitions/{no}/{action}; the workflow decides which action
+	permStats       permission = "read statistics"          // /stats, /reports/monthly.csv
+	permReissueCode permission = "reissue query codes"      // POST /petitions/{no}/query-code
+	permDirectory   permission = "read the directory"       // units, routing rules, calendars, policies
+	permAdminister  permission = "administer"               // staff, tokens, units, routing rules, calendars, policies, audit
 	permCodec       permission = "decode workflow payloads" // the codec server behind the Temporal Web UI
 )
 
@@ -46,9 +46,9 @@ var (
 
 // permissions: role × endpoint. The admin manages the office but reads no case content.
 var permissions = map[permission][]workflows.Role{
-	permReadCases:   {clerk, supervisor, handler, leader, reviewer},
-	permRegister:    {clerk},
-	permAct:         {clerk, supervisor, handler, leader, reviewer},
+	permReadCases: {clerk, supervisor, handler, leader, reviewer},
+	permRegister:  {clerk},
+	permAct:       {clerk, supervisor, handler, leader, reviewer},
 	// Statistics count cases by handling unit; reviewers' cases are those under review by
 	// their unit, which no unit's figures match, so they have none.
 	permStats:       {clerk, supervisor, handler, leader},

@@ -106,4 +106,3 @@ func truncateStr(s string, n int) string {
 	}
 	return s
 }
-

@@ -57,18 +57,18 @@ type Options struct {
 
 // Stack is a running dev stack.
 type Stack struct {
-	Postgres    *localpg.Server // nil when DatabaseURL was given
-	Temporal    *devtemporal.Server
+	Postgres *localpg.Server // nil when DatabaseURL was given
+	Temporal *devtemporal.Server
 	// UIURL is where browsers open the Web UI: the sign-in gate in front of it ("" without UI).
-	UIURL  string
-	uiGate *http.Server
-	uiPool *pgxpool.Pool
+	UIURL       string
+	uiGate      *http.Server
+	uiPool      *pgxpool.Pool
 	Service     *app.Stack
 	DatabaseURL string
 	// Config is the service configuration the stack runs with (keys, dev mode, addresses).
-	Config      config.Config
-	lock        *os.File
-	log         *slog.Logger
+	Config config.Config
+	lock   *os.File
+	log    *slog.Logger
 }
 
 // SearchAttributes are the contract's search attributes, for registration on the server.

@@ -61,10 +61,10 @@ type NewCase struct {
 
 // Case is one row of the register.
 type Case struct {
-	CaseNo          string          `json:"case_no"`
+	CaseNo string `json:"case_no"`
 	// QueryCode is the petitioner's secret (查询码): never serialised with a case; the
 	// registration receipt and a reissue show it once.
-	QueryCode string `json:"-"`
+	QueryCode       string          `json:"-"`
 	Channel         string          `json:"channel"`
 	Category        string          `json:"category"`
 	Topic           string          `json:"topic"`
