@@ -94,6 +94,10 @@ func (s *Server) createUnit(c *gin.Context) {
 }
 
 func (s *Server) updateUnit(c *gin.Context) {
+	if !codeShape(c.Param("code")) {
+		s.fail(c, fieldErrors{"code": "is not a unit code"})
+		return
+	}
 	var req unitRequest
 	if err := decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
@@ -227,6 +231,10 @@ type policyRequest struct {
 
 func (s *Server) setPolicy(c *gin.Context) {
 	name := c.Param("name")
+	if !codeShape(name) {
+		s.fail(c, fieldErrors{"name": "is not a policy name"})
+		return
+	}
 	var req policyRequest
 	if err := decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
@@ -305,6 +313,10 @@ func (s *Server) addStaff(c *gin.Context) {
 // updateStaff changes name, role, unit or phone, and disables or enables the account.
 func (s *Server) updateStaff(c *gin.Context) {
 	id := c.Param("id")
+	if !codeShape(id) {
+		s.fail(c, fieldErrors{"id": "is not a staff ID"})
+		return
+	}
 	var req staffRequest
 	if err := decodeJSON(c, &req); err != nil {
 		s.fail(c, err)
@@ -400,6 +412,10 @@ type passwordRequest struct {
 
 func (s *Server) setStaffPassword(c *gin.Context) {
 	id := c.Param("id")
+	if !codeShape(id) {
+		s.fail(c, fieldErrors{"id": "is not a staff ID"})
+		return
+	}
 	var req passwordRequest
 	if err := decodeJSON(c, &req); err != nil {
 		s.fail(c, err)

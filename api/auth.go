@@ -121,7 +121,7 @@ func principal(c *gin.Context) Principal {
 func (s *Server) require(perm permission) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		if p := principal(c); !allowed(p, perm) {
-			s.fail(c, &forbiddenError{"a " + roleName(p.Role) + " may not " + string(perm)})
+			s.fail(c, &forbiddenError{"the role " + roleName(p.Role) + " may not " + string(perm)})
 			return
 		}
 		c.Next()
@@ -179,12 +179,6 @@ func (s *Server) signIn(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	// Per address and account: an office behind one NAT address signs in at 8:30 together;
-	// guessing one account's password is slowed here and then stopped by its lock-out.
-	if err := s.loginLimit.take(c.ClientIP() + "|" + strings.TrimSpace(req.StaffID)); err != nil {
-		s.fail(c, err)
-		return
-	}
 	f := fieldErrors{}
 	req.StaffID = strings.TrimSpace(req.StaffID)
 	if req.StaffID == "" || len(req.StaffID) > 64 || !validText(req.StaffID) {
@@ -198,6 +192,12 @@ func (s *Server) signIn(c *gin.Context) {
 	}
 	if len(f) > 0 {
 		s.fail(c, f)
+		return
+	}
+	// Per address and account: an office behind one NAT address signs in at 8:30 together;
+	// guessing one account's password is slowed here and then stopped by its lock-out.
+	if err := s.loginLimit.take(c.ClientIP() + "|" + req.StaffID); err != nil {
+		s.fail(c, err)
 		return
 	}
 	tokens, err := s.auth.SignIn(c.Request.Context(), req.StaffID, req.Password)

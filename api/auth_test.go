@@ -261,7 +261,7 @@ func TestPermissionTable(t *testing.T) {
 				t.Errorf("%s %s as %s: refused (%s), but %s may %s", r.method, path, role, msg, role, perm)
 			case !want && !refused:
 				t.Errorf("%s %s as %s: status %d %v, want 403: a %s may not %s", r.method, path, role, w.Code, body, role, perm)
-			case !want && perm != permCodec && msg != "a "+role+" may not "+string(perm):
+			case !want && perm != permCodec && msg != "the role "+role+" may not "+string(perm):
 				t.Errorf("%s %s as %s: 403 %q, want it to name the permission %q", r.method, path, role, msg, perm)
 			case w.Code >= 500 && !isNotConfigured(w.Code, body):
 				t.Errorf("%s %s as %s: status %d %v", r.method, path, role, w.Code, body)

@@ -109,7 +109,7 @@ func classify(err error) (int, gin.H) {
 	switch {
 	case err == nil:
 		return http.StatusOK, gin.H{}
-	case errors.Is(err, errUnauthenticated):
+	case errors.Is(err, errUnauthenticated), errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized, gin.H{"error": errUnauthenticated.Error()}
 	case errors.Is(err, auth.ErrBadCredentials):
 		return http.StatusUnauthorized, gin.H{"error": "staff ID or password is wrong"}

@@ -198,6 +198,9 @@ func (s *Server) Handler() http.Handler { return s.engine }
 
 func (s *Server) routes() *gin.Engine {
 	e := gin.New()
+	// The client address (rate limits, logs) is the TCP peer's: X-Forwarded-For is trusted from
+	// no one, or a client could pick a new address per request and escape its limits.
+	_ = e.SetTrustedProxies(nil)
 	e.HandleMethodNotAllowed = true
 	e.Use(requestID(), s.logRequests(), s.recoverJSON(), limitBody(maxBody))
 	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "no such route"}) })

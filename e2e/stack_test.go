@@ -12,12 +12,16 @@ import (
 	"testing"
 	"time"
 
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/proxy"
 	workflowpb "go.temporal.io/api/workflow/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/petitions/petitions/internal/app"
 	"github.com/petitions/petitions/internal/devstack"
+	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -188,12 +192,26 @@ func recordHistory(t *testing.T, caseNo string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	keys, err := app.Keys(stack.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	codec := sealing.NewCodec(keys)
 	for i, run := range runs {
 		iter := c.GetWorkflowHistory(ctx, workflows.WorkflowID(caseNo), run.GetExecution().GetRunId(), false, 0)
 		var events []json.RawMessage
 		for iter.HasNext() {
 			e, err := iter.Next()
 			if err != nil {
+				t.Fatal(err)
+			}
+			// Recorded histories are kept decoded: the replay test runs without the keys of
+			// the run that recorded them.
+			if err := proxy.VisitPayloads(ctx, e, proxy.VisitPayloadsOptions{
+				Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+					return codec.Decode(ps)
+				},
+			}); err != nil {
 				t.Fatal(err)
 			}
 			b, err := protojson.Marshal(e)

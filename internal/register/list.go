@@ -39,7 +39,7 @@ func decodeCursor(s string) (cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
-	if err == nil && c.CaseNo == "" {
+	if err == nil && !caseNoShape(c.CaseNo) {
 		err = fmt.Errorf("no case number")
 	}
 	if err != nil {
@@ -145,4 +145,17 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// caseNoShape: a cursor names a case number like 2026-000123; anything else was forged.
+func caseNoShape(no string) bool {
+	if no == "" || len(no) > 64 {
+		return false
+	}
+	for _, r := range no {
+		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
