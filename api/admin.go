@@ -2,7 +2,6 @@ package api
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/register"
-	"github.com/petitions/petitions/internal/sealing"
 )
 
 // Administration (admin role only, authz.go): staff accounts, API tokens, units, routing
@@ -273,14 +271,7 @@ type staffRequest struct {
 
 func (s *Server) listStaff(c *gin.Context) {
 	list, err := s.accounts.ListStaff(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if list == nil {
-		list = []auth.AccountInfo{}
-	}
-	c.JSON(http.StatusOK, gin.H{"staff": list})
+	answerList(s, c, "staff", list, err)
 }
 
 func (s *Server) addStaff(c *gin.Context) {
@@ -452,14 +443,7 @@ func (s *Server) listTokens(c *gin.Context) {
 		return
 	}
 	list, err := s.accounts.ListTokens(c.Request.Context(), staff)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if list == nil {
-		list = []auth.TokenInfo{}
-	}
-	c.JSON(http.StatusOK, gin.H{"tokens": list})
+	answerList(s, c, "tokens", list, err)
 }
 
 func (s *Server) createToken(c *gin.Context) {
@@ -552,14 +536,7 @@ func (s *Server) auditLog(c *gin.Context) {
 		return
 	}
 	entries, err := s.reg.AuditLog(c.Request.Context(), before, limit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if entries == nil {
-		entries = []register.AuditEntry{}
-	}
-	c.JSON(http.StatusOK, gin.H{"entries": entries})
+	answerList(s, c, "entries", entries, err)
 }
 
 // personalDataReads lists the 查阅记录: who read which case's personal data, when.
@@ -575,14 +552,7 @@ func (s *Server) personalDataReads(c *gin.Context) {
 		return
 	}
 	reads, err := s.reg.PersonalDataReads(c.Request.Context(), caseNo, staff, before, limit)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if reads == nil {
-		reads = []register.PersonalDataRead{}
-	}
-	c.JSON(http.StatusOK, gin.H{"reads": reads})
+	answerList(s, c, "reads", reads, err)
 }
 
 // Single sign-on through the office's identity provider (OpenID Connect).
@@ -641,43 +611,6 @@ func (s *Server) oidcCallback(c *gin.Context) {
 	s.setCookie(c, cookieOIDCNonce, "", oidcCookiePath, time.Time{}, true)
 	s.log.InfoContext(ctx, "signed in", "staff_id", staffID, "via", "oidc")
 	s.answerTokens(c, tokens, true)
-}
-
-// authorizeCodec admits codec server requests from supervisors (bearer token or the browser
-// session cookie; the Web UI sends cookies with includeCredentials).
-func (s *Server) authorizeCodec(r *http.Request) error {
-	p, err := s.principalOfRequest(r)
-	if errors.Is(err, errUnauthenticated) {
-		return err
-	}
-	if err != nil {
-		// The codec server answers its caller with the error's text: say nothing internal.
-		s.log.WarnContext(r.Context(), "codec server: sign-in check failed", "error", err)
-		return errors.New("the sign-in service is unavailable; try again later")
-	}
-	if !allowed(p, permCodec) {
-		return fmt.Errorf("%w: only supervisors may decode case payloads", sealing.ErrForbidden)
-	}
-	return nil
-}
-
-// principalOfRequest is principalOf for plain net/http handlers. The codec server changes
-// nothing, so its POSTs need no CSRF token; CORS limits which origins may call it.
-func (s *Server) principalOfRequest(r *http.Request) (Principal, error) {
-	if s.auth == nil {
-		return Principal{}, errNotConfigured
-	}
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return Principal{}, errUnauthenticated
-		}
-		return s.checkToken(r.Context(), strings.TrimSpace(token))
-	}
-	if ck, err := r.Cookie(cookieSession); err == nil && ck.Value != "" {
-		return s.checkToken(r.Context(), ck.Value)
-	}
-	return Principal{}, errUnauthenticated
 }
 
 func deref(p *string) string {

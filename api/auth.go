@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/petitions/petitions/internal/auth"
+	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -314,4 +316,41 @@ func (s *Server) me(c *gin.Context) {
 	}
 	sortStrings(perms)
 	c.JSON(http.StatusOK, gin.H{"staff": staffBody(p), "via": p.Via, "expires_at": p.ExpiresAt, "permissions": perms})
+}
+
+// authorizeCodec admits codec server requests from supervisors (bearer token or the browser
+// session cookie; the Web UI sends cookies with includeCredentials).
+func (s *Server) authorizeCodec(r *http.Request) error {
+	p, err := s.principalOfRequest(r)
+	if errors.Is(err, errUnauthenticated) {
+		return err
+	}
+	if err != nil {
+		// The codec server answers its caller with the error's text: say nothing internal.
+		s.log.WarnContext(r.Context(), "codec server: sign-in check failed", "error", err)
+		return errors.New("the sign-in service is unavailable; try again later")
+	}
+	if !allowed(p, permCodec) {
+		return fmt.Errorf("%w: only supervisors may decode case payloads", sealing.ErrForbidden)
+	}
+	return nil
+}
+
+// principalOfRequest is principalOf for plain net/http handlers. The codec server changes
+// nothing, so its POSTs need no CSRF token; CORS limits which origins may call it.
+func (s *Server) principalOfRequest(r *http.Request) (Principal, error) {
+	if s.auth == nil {
+		return Principal{}, errNotConfigured
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			return Principal{}, errUnauthenticated
+		}
+		return s.checkToken(r.Context(), strings.TrimSpace(token))
+	}
+	if ck, err := r.Cookie(cookieSession); err == nil && ck.Value != "" {
+		return s.checkToken(r.Context(), ck.Value)
+	}
+	return Principal{}, errUnauthenticated
 }

@@ -129,24 +129,22 @@ func (s *Server) listPetitions(c *gin.Context) {
 
 func (s *Server) listUnits(c *gin.Context) {
 	units, err := s.reg.Units(c.Request.Context())
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if units == nil {
-		units = []register.Unit{}
-	}
-	c.JSON(http.StatusOK, gin.H{"units": units})
+	answerList(s, c, "units", units, err)
 }
 
 func (s *Server) listRoutingRules(c *gin.Context) {
 	rules, err := s.reg.RoutingRules(c.Request.Context())
+	answerList(s, c, "rules", rules, err)
+}
+
+// answerList answers {key: list}, with [] rather than null (clients iterate), or the error.
+func answerList[T any](s *Server, c *gin.Context, key string, list []T, err error) {
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if rules == nil {
-		rules = []register.RoutingRule{}
+	if list == nil {
+		list = []T{}
 	}
-	c.JSON(http.StatusOK, gin.H{"rules": rules})
+	c.JSON(http.StatusOK, gin.H{key: list})
 }

@@ -536,14 +536,7 @@ func (s *Server) petitionEvents(c *gin.Context) {
 	if errors.Is(err, register.ErrNotFound) {
 		err = &notFoundError{what: "case " + row.CaseNo}
 	}
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if events == nil {
-		events = []workflows.Event{}
-	}
-	c.JSON(http.StatusOK, gin.H{"events": events})
+	answerList(s, c, "events", events, err)
 }
 
 // petitionDeadlines explains the running clock. The live state is preferred; the register's
