@@ -354,6 +354,14 @@ func (s *Server) updateStaff(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// The office keeps at least one enabled admin, or nobody could manage accounts again
+	// except through the command line on the server.
+	losesAdmin := cur.Role == string(admin) && !cur.Disabled &&
+		(a.Role != string(admin) || (req.Disabled != nil && *req.Disabled))
+	if losesAdmin && !otherEnabledAdmin(list, id) {
+		s.fail(c, &unprocessableError{msg: "this is the last enabled admin account: add another admin first"})
+		return
+	}
 	if req.Name != nil || req.Role != nil || req.Unit != nil || req.Phone != nil {
 		if err := s.accounts.UpdateStaff(ctx, a); err != nil {
 			s.fail(c, err)
@@ -379,6 +387,15 @@ func (s *Server) updateStaff(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, gin.H{"id": a.ID, "name": a.Name, "role": a.Role, "unit": a.Unit})
+}
+
+func otherEnabledAdmin(list []auth.AccountInfo, except string) bool {
+	for _, a := range list {
+		if a.ID != except && a.Role == string(admin) && !a.Disabled {
+			return true
+		}
+	}
+	return false
 }
 
 func checkAccountText(a auth.Account, password string) error {

@@ -64,6 +64,11 @@ func TestAdministration(t *testing.T) {
 		t.Errorf("a disabled account's token: %d", code)
 	}
 
+	// The last enabled admin cannot be disabled or demoted.
+	if code := callRaw(t, "PATCH", "/api/v1/admin/staff/"+adminStaff, map[string]any{"disabled": true}, nil, adm...); code != http.StatusUnprocessableEntity {
+		t.Errorf("disabling the last admin: %d, want 422", code)
+	}
+
 	// An API token for an integration: shown once, works, stops when revoked.
 	var created struct {
 		Token string `json:"token"`

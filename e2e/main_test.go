@@ -244,7 +244,11 @@ func callRaw(t *testing.T, method, path string, body any, out any, headers ...st
 		}
 	}
 	if testing.Verbose() {
-		t.Logf("%s %s -> %d %s", method, path, resp.StatusCode, truncate(raw, 300))
+		shown := truncate(raw, 300)
+		if strings.HasPrefix(path, "/api/v1/auth/") {
+			shown = "(tokens not shown)"
+		}
+		t.Logf("%s %s -> %d %s", method, path, resp.StatusCode, shown)
 	}
 	return resp.StatusCode
 }
