@@ -356,6 +356,10 @@ func (s *Server) updateStaff(c *gin.Context) {
 	}
 	// The office keeps at least one enabled admin, or nobody could manage accounts again
 	// except through the command line on the server.
+	if id == principal(c).StaffID && (a.Role != cur.Role || a.Unit != cur.Unit) {
+		s.fail(c, &unprocessableError{msg: "an admin does not change their own role or unit; another admin does"})
+		return
+	}
 	losesAdmin := cur.Role == string(admin) && !cur.Disabled &&
 		(a.Role != string(admin) || (req.Disabled != nil && *req.Disabled))
 	if losesAdmin && !otherEnabledAdmin(list, id) {
@@ -495,6 +499,20 @@ func (s *Server) createToken(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	// API tokens belong to service accounts (no password): an admin must not mint a token that
+	// acts as a person, who signs in for themselves.
+	list, err := s.accounts.ListStaff(ctx)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	for _, a := range list {
+		if a.ID == req.Staff && a.HasPassword {
+			s.fail(c, &unprocessableError{msg: "API tokens are for service accounts", fields: map[string]string{
+				"staff": req.Staff + " is a person's account (it has a password); create a service account without one for the integration"}})
+			return
+		}
+	}
 	secret, info, err := s.accounts.CreateAPIToken(ctx, req.Staff, req.Name, req.Role, ttl)
 	if err != nil {
 		s.fail(c, err)
@@ -587,8 +605,8 @@ func (s *Server) oidcLogin(c *gin.Context) {
 	}
 	state, nonce := randomID(), randomID()
 	exp := time.Now().Add(10 * time.Minute)
-	s.setCookie(c, cookieOIDCState, state, oidcCookiePath, exp, true)
-	s.setCookie(c, cookieOIDCNonce, nonce, oidcCookiePath, exp, true)
+	s.setCookieSameSite(c, cookieOIDCState, state, oidcCookiePath, exp, true, http.SameSiteLaxMode)
+	s.setCookieSameSite(c, cookieOIDCNonce, nonce, oidcCookiePath, exp, true, http.SameSiteLaxMode)
 	c.Redirect(http.StatusFound, s.oidc.AuthCodeURL(state, nonce))
 }
 

@@ -202,6 +202,11 @@ func (s *Server) signIn(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	// And per address across accounts, against password spraying.
+	if err := s.loginLimitAddr.take(c.ClientIP()); err != nil {
+		s.fail(c, err)
+		return
+	}
 	tokens, err := s.auth.SignIn(c.Request.Context(), req.StaffID, req.Password)
 	if err != nil {
 		s.fail(c, err)
@@ -240,13 +245,19 @@ func staffBody(p Principal) gin.H {
 }
 
 func (s *Server) setCookie(c *gin.Context, name, value, path string, expires time.Time, httpOnly bool) {
+	s.setCookieSameSite(c, name, value, path, expires, httpOnly, http.SameSiteStrictMode)
+}
+
+// setCookieSameSite: the single sign-on's state and nonce must come back on the identity
+// provider's cross-site redirect, which carries Lax cookies but not Strict ones.
+func (s *Server) setCookieSameSite(c *gin.Context, name, value, path string, expires time.Time, httpOnly bool, same http.SameSite) {
 	maxAge := int(time.Until(expires).Seconds())
 	if value == "" {
 		maxAge = -1
 	}
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: httpOnly, Secure: s.secureCookies, SameSite: http.SameSiteStrictMode,
+		HttpOnly: httpOnly, Secure: s.secureCookies, SameSite: same,
 	})
 }
 
@@ -271,6 +282,11 @@ func (s *Server) refresh(c *gin.Context) {
 	if req.RefreshToken == "" {
 		if v, err := c.Cookie(cookieRefresh); err == nil && v != "" {
 			req.RefreshToken, fromCookie = v, true
+			want, _ := c.Cookie(cookieCSRF)
+			if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(c.GetHeader(headerCSRF))) != 1 {
+				s.fail(c, &forbiddenError{"missing or wrong " + headerCSRF + " header (cookie sessions echo the " + cookieCSRF + " cookie)"})
+				return
+			}
 		}
 	}
 	if req.RefreshToken == "" || len(req.RefreshToken) > 512 {

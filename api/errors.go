@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -74,6 +73,9 @@ type terminatedError struct{ caseNo string }
 
 func (e *terminatedError) Error() string { return "terminated matter: " + e.caseNo }
 
+// errSignInRefused is the one answer to a failed sign-in.
+const errSignInRefused = "staff ID or password is wrong; after repeated failures an account is locked for a while"
+
 // errNotConfigured: a dependency was not injected (only in tests or a broken main).
 var errNotConfigured = errors.New("not configured")
 
@@ -111,11 +113,10 @@ func classify(err error) (int, gin.H) {
 		return http.StatusOK, gin.H{}
 	case errors.Is(err, errUnauthenticated), errors.Is(err, auth.ErrUnauthenticated):
 		return http.StatusUnauthorized, gin.H{"error": errUnauthenticated.Error()}
-	case errors.Is(err, auth.ErrBadCredentials):
-		return http.StatusUnauthorized, gin.H{"error": "staff ID or password is wrong"}
-	case errors.As(err, &locked):
-		return http.StatusTooManyRequests, gin.H{"error": "too many failed sign-ins: the account is locked until " +
-			locked.Until.In(shanghai).Format(time.RFC3339)}
+	case errors.Is(err, auth.ErrBadCredentials), errors.As(err, &locked):
+		// A locked account answers like a wrong password, so a stranger learns neither which
+		// staff IDs exist nor which are locked; the message tells the staff member why.
+		return http.StatusUnauthorized, gin.H{"error": errSignInRefused}
 	case errors.As(err, &tooMany):
 		return http.StatusTooManyRequests, gin.H{"error": tooMany.Error() + "; try again in " + retryAfterSeconds(tooMany.retryAfter) + " s"}
 	case errors.As(err, &invalid):
@@ -195,17 +196,12 @@ func refusal(err error, typ string, out **temporal.ApplicationError) bool {
 func (s *Server) fail(c *gin.Context, err error) {
 	status, body := classify(err)
 	rid := c.GetString(ctxRequestID)
-	var (
-		tooMany *tooManyError
-		locked  *auth.LockedError
-	)
+	var tooMany *tooManyError
 	switch {
 	case status == http.StatusUnauthorized:
 		c.Header("WWW-Authenticate", `Bearer realm="petitions"`)
 	case errors.As(err, &tooMany):
 		retryAfter(c, tooMany.retryAfter)
-	case errors.As(err, &locked):
-		retryAfter(c, time.Until(locked.Until))
 	}
 	if status >= 500 {
 		body["request_id"] = rid

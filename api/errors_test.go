@@ -56,7 +56,8 @@ func TestClassify(t *testing.T) {
 		{"unauthenticated", errUnauthenticated, 401, "sign in first"},
 		{"wrapped unauthenticated", fmt.Errorf("check: %w", errUnauthenticated), 401, "sign in first"},
 		{"bad credentials", fmt.Errorf("%w", auth.ErrBadCredentials), 401, "staff ID or password is wrong"},
-		{"locked", &auth.LockedError{Until: fixedNow.Add(time.Hour)}, 429, "locked until 2026-05-14T11:00:00+08:00"},
+		// Locked answers like a wrong password: nobody learns which staff IDs exist.
+		{"locked", &auth.LockedError{Until: fixedNow.Add(time.Hour)}, 401, "staff ID or password is wrong"},
 		{"rate limited", &tooManyError{what: "from this address", retryAfter: 1500 * time.Millisecond}, 429, "try again in 2 s"},
 		{"invalid account field", &auth.InvalidError{Field: "role", Msg: "is not a role"}, 400, "validation failed"},
 		{"API token sign-out", auth.ErrAPITokenSignOut, 422, "not a session"},
@@ -104,7 +105,7 @@ func TestFailHeaders(t *testing.T) {
 	}{
 		{errUnauthenticated, "WWW-Authenticate", "Bearer"},
 		{&tooManyError{what: "x", retryAfter: 90 * time.Second}, "Retry-After", "90"},
-		{&auth.LockedError{Until: time.Now().Add(10 * time.Minute)}, "Retry-After", "600"},
+		{&auth.LockedError{Until: time.Now().Add(10 * time.Minute)}, "WWW-Authenticate", "Bearer"},
 	} {
 		w := httptest.NewRecorder()
 		c, _ := gin.CreateTestContext(w)

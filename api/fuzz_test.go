@@ -75,7 +75,7 @@ func (r *fuzzRegister) PolicyAllowed(context.Context, string) (bool, error) { re
 func (r *fuzzRegister) Route(context.Context, string, string) (string, error) {
 	return "", register.ErrNotFound
 }
-func (r *fuzzRegister) FindRepeat(context.Context, []register.Petitioner, string) (register.Case, bool, error) {
+func (r *fuzzRegister) FindRepeat(context.Context, []register.Petitioner, string, string) (register.Case, bool, error) {
 	return register.Case{}, false, nil
 }
 func (r *fuzzRegister) Register(_ context.Context, nc register.NewCase) (register.Case, bool, error) {

@@ -101,7 +101,7 @@ func (offlineRegister) Ping(context.Context) error { return errOffline }
 func (offlineRegister) Register(context.Context, register.NewCase) (register.Case, bool, error) {
 	return register.Case{}, false, errOffline
 }
-func (offlineRegister) FindRepeat(context.Context, []register.Petitioner, string) (register.Case, bool, error) {
+func (offlineRegister) FindRepeat(context.Context, []register.Petitioner, string, string) (register.Case, bool, error) {
 	return register.Case{}, false, errOffline
 }
 func (offlineRegister) CaseByIdempotencyKey(context.Context, string) (register.Case, error) {

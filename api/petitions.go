@@ -239,7 +239,7 @@ func (s *Server) createPetition(c *gin.Context) {
 	}
 	nc.SuggestedUnit = unit // no matching rule: the clerk picks the unit at acceptance
 
-	prior, found, err := s.reg.FindRepeat(ctx, nc.Petitioners, nc.Topic)
+	prior, found, err := s.reg.FindRepeat(ctx, nc.Petitioners, nc.Category, nc.Topic)
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -482,9 +482,10 @@ func (s *Server) getPetition(c *gin.Context) {
 	p := principal(c)
 	body := gin.H{"case": row, "state": nil, "deadlines": row.Deadline, "repeat_submissions": repeats}
 	if !seesIdentity(workflows.Role(p.Role), row.Category) {
-		row.Petitioners = nil
+		// The accuser's materials too: file names and references name people.
+		row.Petitioners, row.Attachments = nil, nil
 		for i := range repeats {
-			repeats[i].Petitioners = []register.Petitioner{}
+			repeats[i].Petitioners, repeats[i].Attachments = []register.Petitioner{}, []register.Attachment{}
 		}
 		body["case"] = row
 		body["identity_withheld"] = "accusation (检举控告): the accuser's identity is shown only to the petition office and the reviewers"

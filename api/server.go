@@ -27,7 +27,7 @@ import (
 type Register interface {
 	Ping(ctx context.Context) error
 	Register(ctx context.Context, c register.NewCase) (register.Case, bool, error)
-	FindRepeat(ctx context.Context, petitioners []register.Petitioner, topic string) (register.Case, bool, error)
+	FindRepeat(ctx context.Context, petitioners []register.Petitioner, category, topic string) (register.Case, bool, error)
 	CaseByIdempotencyKey(ctx context.Context, key string) (register.Case, error)
 	AddRepeatSubmission(ctx context.Context, caseNo string, nc register.NewCase) error
 	RepeatSubmissions(ctx context.Context, caseNo string) ([]register.RepeatSubmission, error)
@@ -138,15 +138,16 @@ type Server struct {
 	now      func() time.Time
 	engine   *gin.Engine
 
-	auth          Authenticator
-	accounts      Accounts
-	oidc          *auth.OIDC
-	devMode       bool
-	secureCookies bool
-	codec         http.Handler
-	loginLimit    *rateLimiter // sign-in attempts per client address
-	publicClient  *rateLimiter // self-service requests per client address
-	publicCase    *rateLimiter // self-service requests per case
+	auth           Authenticator
+	accounts       Accounts
+	oidc           *auth.OIDC
+	devMode        bool
+	secureCookies  bool
+	codec          http.Handler
+	loginLimit     *rateLimiter // sign-in attempts per client address and staff ID
+	loginLimitAddr *rateLimiter // sign-in attempts per client address
+	publicClient   *rateLimiter // self-service requests per client address
+	publicCase     *rateLimiter // self-service requests per case
 }
 
 // New builds the server and its routes.
@@ -163,12 +164,13 @@ func New(cfg Config) *Server {
 		log:      cfg.Logger,
 		now:      cfg.Now,
 
-		auth:          cfg.Auth,
-		accounts:      cfg.Accounts,
-		oidc:          cfg.OIDC,
-		devMode:       cfg.DevMode,
-		secureCookies: cfg.SecureCookies,
-		loginLimit:    newRateLimiter("signing in from this address", 6*time.Second, 10),
+		auth:           cfg.Auth,
+		accounts:       cfg.Accounts,
+		oidc:           cfg.OIDC,
+		devMode:        cfg.DevMode,
+		secureCookies:  cfg.SecureCookies,
+		loginLimit:     newRateLimiter("signing in to this account from this address", 6*time.Second, 10),
+		loginLimitAddr: newRateLimiter("signing in from this address", time.Second, 60),
 	}
 	pc := cfg.SelfServicePerClient.or(RateLimit{Every: 3 * time.Second, Burst: 20})
 	pk := cfg.SelfServicePerCase.or(RateLimit{Every: 6 * time.Second, Burst: 10})

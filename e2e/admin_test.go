@@ -76,7 +76,15 @@ func TestAdministration(t *testing.T) {
 			ID string `json:"id"`
 		} `json:"info"`
 	}
-	if code := callRaw(t, "POST", "/api/v1/admin/tokens", map[string]any{"staff": clerk, "name": "12345 hotline feed", "ttl": "720h"}, &created, adm...); code != http.StatusCreated || created.Token == "" {
+	// Not for a person's account (one with a password): the admin must not act as a clerk.
+	if code := callRaw(t, "POST", "/api/v1/admin/tokens", map[string]any{"staff": clerk, "name": "as a clerk"}, nil, adm...); code != http.StatusUnprocessableEntity {
+		t.Errorf("API token for a person's account: %d, want 422", code)
+	}
+	feed := "hotline.feed" + suffix
+	if code := callRaw(t, "POST", "/api/v1/admin/staff", map[string]any{"id": feed, "name": "12345热线接口", "role": "clerk", "unit": "petition_office"}, nil, adm...); code != http.StatusCreated {
+		t.Fatalf("add service account: %d", code)
+	}
+	if code := callRaw(t, "POST", "/api/v1/admin/tokens", map[string]any{"staff": feed, "name": "12345 hotline feed", "ttl": "720h"}, &created, adm...); code != http.StatusCreated || created.Token == "" {
 		t.Fatalf("create API token: %d", code)
 	}
 	if code := callRaw(t, "GET", "/api/v1/petitions?limit=1", nil, nil, "Authorization", "Bearer "+created.Token); code != 200 {

@@ -73,12 +73,6 @@ func (e *LockedError) Error() string {
 	return "auth: account locked after repeated failed sign-ins until " + e.Until.Format(time.RFC3339)
 }
 
-// Public is the message a sign-in page shows (the Web UI gate shows it as it is).
-func (e *LockedError) Public() string {
-	return "登录失败次数过多，账号已锁定至 " + e.Until.In(time.FixedZone("CST", 8*3600)).Format("15:04") +
-		" · Too many failed sign-ins: the account is locked until " + e.Until.In(time.FixedZone("CST", 8*3600)).Format("15:04 (UTC+8)")
-}
-
 // InvalidError rejects an input field; Msg is fit to show to the administrator.
 type InvalidError struct {
 	Field, Msg string

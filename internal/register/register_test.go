@@ -184,7 +184,7 @@ func TestFindRepeat(t *testing.T) {
 	apply(t, s, 1, "closed", st)
 
 	// Only a final case: found, final.
-	got, found, err := s.FindRepeat(ctx, []register.Petitioner{{IDNumber: "11010519491231002x"}}, "  unpaid wages ")
+	got, found, err := s.FindRepeat(ctx, []register.Petitioner{{IDNumber: "11010519491231002x"}}, "appeal", "  unpaid wages ")
 	if err != nil || !found || got.CaseNo != closed.CaseNo {
 		t.Fatalf("FindRepeat = %s, %v, %v; want %s", got.CaseNo, found, err, closed.CaseNo)
 	}
@@ -203,7 +203,7 @@ func TestFindRepeat(t *testing.T) {
 	apply(t, s, 1, "terminated", st)
 
 	for _, phone := range []string{"138 0000 1111", "+86 138-0000-1111", "(138)00001111", "8613800001111", "１３８００００１１１１"} {
-		got, found, err = s.FindRepeat(ctx, []register.Petitioner{{Name: "x", Phone: phone}}, "UNPAID WAGES")
+		got, found, err = s.FindRepeat(ctx, []register.Petitioner{{Name: "x", Phone: phone}}, "appeal", "UNPAID WAGES")
 		if err != nil || !found || got.CaseNo != open.CaseNo {
 			t.Errorf("FindRepeat by phone %q = %s, %v, %v; want the open case %s", phone, got.CaseNo, found, err, open.CaseNo)
 		}
@@ -217,7 +217,7 @@ func TestFindRepeat(t *testing.T) {
 		{"other person", []register.Petitioner{{IDNumber: "110105194912310000", Phone: "13900000000"}}, "unpaid wages"},
 		{"no identifiers", []register.Petitioner{{Name: "张三"}}, "unpaid wages"},
 	} {
-		if got, found, err := s.FindRepeat(ctx, tc.ps, tc.topic); err != nil || found {
+		if got, found, err := s.FindRepeat(ctx, tc.ps, "appeal", tc.topic); err != nil || found {
 			t.Errorf("%s: FindRepeat = %s, %v, %v; want not found", tc.name, got.CaseNo, found, err)
 		}
 	}
@@ -283,7 +283,7 @@ func TestPersonalDataSealedAtRest(t *testing.T) {
 	if err != nil || got.Petitioners[0].IDNumber != "11010519491231002X" || got.Petitioners[0].Phone != "13900004444" || got.QueryCode != c.QueryCode {
 		t.Fatalf("Get opens the sealed values: %+v %v", got.Petitioners, err)
 	}
-	prior, found, err := s.FindRepeat(ctx, []register.Petitioner{{Name: "张三", Phone: "+86 139 0000 4444"}}, "Sealed identities ")
+	prior, found, err := s.FindRepeat(ctx, []register.Petitioner{{Name: "张三", Phone: "+86 139 0000 4444"}}, "appeal", "Sealed identities ")
 	if err != nil || !found || prior.CaseNo != c.CaseNo {
 		t.Fatalf("repeat by phone hash: %v %v %v", prior.CaseNo, found, err)
 	}
@@ -305,10 +305,29 @@ func TestPersonalDataSealedAtRest(t *testing.T) {
 	if n, err := s.SealPlaintext(ctx); err != nil || n != 0 {
 		t.Fatalf("SealPlaintext again = %d, %v; want nothing", n, err)
 	}
-	if _, found, _ := s.FindRepeat(ctx, []register.Petitioner{{Name: "张三", IDNumber: "11010519491231002X"}}, "sealed identities"); !found {
+	if _, found, _ := s.FindRepeat(ctx, []register.Petitioner{{Name: "张三", IDNumber: "11010519491231002X"}}, "appeal", "sealed identities"); !found {
 		t.Error("repeat by ID number not found after sealing old rows")
 	}
 	if _, err := register.New(s.Pool()).Get(ctx, c.CaseNo); !errors.Is(err, register.ErrNoKeys) {
 		t.Errorf("a store without keys read personal data: %v", err)
+	}
+}
+
+// An accusation is never filed as a repeat of another kind of petition, nor the reverse: the
+// accuser's identity would reach the unit that handles the other case openly.
+func TestAccusationIsNoRepeatOfAnAppeal(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	pet := []register.Petitioner{{Name: "李四", Phone: "13900005555"}}
+	appeal := mustRegister(t, s, register.NewCase{Category: "appeal", Topic: "road works", Petitioners: pet})
+	if _, found, err := s.FindRepeat(ctx, pet, "accusation", "road works"); err != nil || found {
+		t.Fatalf("an accusation found the appeal %s as its earlier case: %v %v", appeal.CaseNo, found, err)
+	}
+	acc := mustRegister(t, s, register.NewCase{Category: "accusation", Topic: "road works", Petitioners: pet})
+	if got, found, err := s.FindRepeat(ctx, pet, "accusation", "road works"); err != nil || !found || got.CaseNo != acc.CaseNo {
+		t.Fatalf("a second accusation: %v %v %v, want %s", got.CaseNo, found, err, acc.CaseNo)
+	}
+	if got, _, _ := s.FindRepeat(ctx, pet, "suggestion", "road works"); got.CaseNo != appeal.CaseNo {
+		t.Errorf("a suggestion repeats the appeal, not the accusation: got %q", got.CaseNo)
 	}
 }

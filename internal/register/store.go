@@ -211,7 +211,7 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 		if err := lockIdentities(ctx, tx, x, nc.Petitioners, nc.Topic); err != nil {
 			return err
 		}
-		if prior, found, err := s.findRepeat(ctx, tx, nc.Petitioners, nc.Topic); err != nil {
+		if prior, found, err := s.findRepeat(ctx, tx, nc.Petitioners, nc.Category, nc.Topic); err != nil {
 			return err
 		} else if found && prior.CaseNo != nc.NotRepeatOf &&
 			(prior.Stage == string(workflows.StageTerminated) || !workflows.Stage(prior.Stage).Final()) {
@@ -337,8 +337,11 @@ func normalizePhone(s string) string {
 // FindRepeat looks for an earlier case of the same matter (重复信访): the same topic
 // (case-insensitive, trimmed) and a petitioner sharing an ID number or phone. A case still
 // open is preferred over a final one; among equals the most recently registered wins.
-func (s *Store) FindRepeat(ctx context.Context, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
-	return s.findRepeat(ctx, s.pool, petitioners, topic)
+//
+// An accusation (检举控告) and any other kind of petition are never repeats of each other: the
+// accuser's submission must not be filed on a case the accused unit handles in the open.
+func (s *Store) FindRepeat(ctx context.Context, petitioners []Petitioner, category, topic string) (c Case, found bool, err error) {
+	return s.findRepeat(ctx, s.pool, petitioners, category, topic)
 }
 
 // identities are the keyed hashes of a petition's normalised ID numbers and phones: the
@@ -355,7 +358,7 @@ func identities(x Sealer, petitioners []Petitioner) (ids, phones []string) {
 	return ids, phones
 }
 
-func (s *Store) findRepeat(ctx context.Context, q querier, petitioners []Petitioner, topic string) (c Case, found bool, err error) {
+func (s *Store) findRepeat(ctx context.Context, q querier, petitioners []Petitioner, category, topic string) (c Case, found bool, err error) {
 	x, err := s.sealer()
 	if err != nil {
 		return Case{}, false, err
@@ -366,10 +369,11 @@ func (s *Store) findRepeat(ctx context.Context, q querier, petitioners []Petitio
 		return Case{}, false, nil
 	}
 	c, err = s.loadCase(ctx, q, `topic_key = $1
+		AND (category = 'accusation') = ($4 = 'accusation')
 		AND EXISTS (SELECT 1 FROM petitioners p WHERE p.case_no = cases.case_no
 			AND (p.id_number_hash = ANY($2) OR p.phone_hash = ANY($3)))
 		ORDER BY stage IN `+finalStagesSQL+`, registered_at DESC, case_no DESC
-		LIMIT 1`, topic, ids, phones)
+		LIMIT 1`, topic, ids, phones, category)
 	if errors.Is(err, ErrNotFound) {
 		return Case{}, false, nil
 	}
