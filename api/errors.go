@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"sort"
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -172,11 +174,29 @@ func classify(err error) (int, gin.H) {
 		return http.StatusGatewayTimeout, gin.H{"error": "timed out waiting for the workflow service or the register; the request may still complete: retry with the same Idempotency-Key"}
 	case errors.Is(err, context.Canceled), errors.As(err, &canceled):
 		return statusClientClosedRequest, gin.H{"error": "request cancelled"}
-	case errors.As(err, &unavail), errors.As(err, &exhaust), errors.Is(err, errNotConfigured):
+	case errors.As(err, &unavail), errors.As(err, &exhaust), errors.Is(err, errNotConfigured), registerDown(err):
 		return http.StatusServiceUnavailable, gin.H{"error": "a backing service is unavailable; try again later"}
 	default:
 		return http.StatusInternalServerError, gin.H{"error": "internal error"}
 	}
+}
+
+// registerDown reports that PostgreSQL could not be reached or went away mid-request (every
+// request now passes the sign-in check there first): an outage, 503, not a server bug.
+func registerDown(err error) bool {
+	var (
+		connect *pgconn.ConnectError
+		netErr  net.Error
+		pgErr   *pgconn.PgError
+	)
+	switch {
+	case errors.As(err, &connect), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pgErr):
+		// admin_shutdown, crash_shutdown, cannot_connect_now, too_many_connections
+		return pgErr.Code == "57P01" || pgErr.Code == "57P02" || pgErr.Code == "57P03" || pgErr.Code == "53300"
+	}
+	return false
 }
 
 // refusal finds a workflow refusal of the given type anywhere in err's chain: a handler may

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -122,5 +123,28 @@ func TestFailHeaders(t *testing.T) {
 	s.fail(c, errors.New("dial tcp 10.0.0.3:5432: connection refused"))
 	if w.Code != http.StatusInternalServerError || strings.Contains(w.Body.String(), "10.0.0.3") || !strings.Contains(w.Body.String(), "rid-1") {
 		t.Errorf("500: %d %s", w.Code, w.Body)
+	}
+}
+
+// With PostgreSQL unreachable, every authenticated request fails at the sign-in check: that
+// is an outage (503) within seconds, not a server bug (500).
+func TestRegisterDownIsUnavailable(t *testing.T) {
+	pool, err := pgxpool.New(context.Background(), "postgres://nobody@127.0.0.1:1/none?connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	s := New(Config{Policies: testPolicies, Auth: auth.New(pool, auth.Config{}), Now: func() time.Time { return fixedNow }})
+	start := time.Now()
+	w, body := do(t, s, http.MethodGet, "/api/v1/petitions", nil, "Authorization", "Bearer pt_anything")
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("status %d %v, want 503", w.Code, body)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("answered after %s", d)
+	}
+	w, _ = do(t, s, http.MethodPost, "/api/v1/auth/sign-in", `{"staff_id":"clerk.li","password":"x"}`, "Authorization", "")
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("sign-in with the register down: status %d, want 503", w.Code)
 	}
 }
