@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -15,13 +16,19 @@ import (
 
 // Administration (admin role only, authz.go): staff accounts, API tokens, units, routing
 // rules and the policy allow-list. Every change is an audited event (GET /admin/audit).
-// Directory changes write their audit entry in the same transaction as the change; account
-// and token changes are audited right after the sign-in service made them.
+// Every change writes its audit entry in the transaction that makes it: directory changes in
+// the register, account and token changes in the sign-in service (adminCtx names the admin).
 
 const (
 	defaultAdminPage = 100
 	maxAdminPage     = 1000
 )
+
+// adminCtx is the request's context carrying the signed-in admin, so that the sign-in service
+// audits account and token changes in the transaction that makes them.
+func adminCtx(c *gin.Context) context.Context {
+	return auth.AsActor(c.Request.Context(), principal(c).StaffID)
+}
 
 func (s *Server) audit(c *gin.Context, action, target string, details map[string]any) error {
 	return s.reg.Audit(c.Request.Context(), principal(c).StaffID, action, target, details)
@@ -289,12 +296,8 @@ func (s *Server) addStaff(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	ctx := c.Request.Context()
+	ctx := adminCtx(c)
 	if err := s.accounts.AddStaff(ctx, a, req.Password); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.audit(c, "staff.add", a.ID, map[string]any{"role": a.Role, "unit": a.Unit, "password_set": req.Password != ""}); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -321,7 +324,7 @@ func (s *Server) updateStaff(c *gin.Context) {
 		s.fail(c, fieldErrors{"password": "is set with PUT /api/v1/admin/staff/{id}/password"})
 		return
 	}
-	ctx := c.Request.Context()
+	ctx := adminCtx(c)
 	list, err := s.accounts.ListStaff(ctx)
 	if err != nil {
 		s.fail(c, err)
@@ -338,16 +341,12 @@ func (s *Server) updateStaff(c *gin.Context) {
 		return
 	}
 	a := cur.Account
-	details := map[string]any{}
-	for field, v := range map[string]struct {
+	for _, v := range []struct {
 		in  *string
 		out *string
-	}{"name": {req.Name, &a.Name}, "role": {req.Role, &a.Role}, "unit": {req.Unit, &a.Unit}, "phone": {req.Phone, &a.Phone}} {
+	}{{req.Name, &a.Name}, {req.Role, &a.Role}, {req.Unit, &a.Unit}, {req.Phone, &a.Phone}} {
 		if v.in != nil {
 			*v.out = strings.TrimSpace(*v.in)
-			if field != "phone" && field != "name" {
-				details[field] = *v.out
-			}
 		}
 	}
 	if err := checkAccountText(a, ""); err != nil {
@@ -371,21 +370,9 @@ func (s *Server) updateStaff(c *gin.Context) {
 			s.fail(c, err)
 			return
 		}
-		if err := s.audit(c, "staff.update", id, details); err != nil {
-			s.fail(c, err)
-			return
-		}
 	}
 	if req.Disabled != nil {
 		if err := s.accounts.SetDisabled(ctx, id, *req.Disabled); err != nil {
-			s.fail(c, err)
-			return
-		}
-		action := "staff.enable"
-		if *req.Disabled {
-			action = "staff.disable"
-		}
-		if err := s.audit(c, action, id, nil); err != nil {
 			s.fail(c, err)
 			return
 		}
@@ -437,11 +424,7 @@ func (s *Server) setStaffPassword(c *gin.Context) {
 		s.fail(c, fieldErrors{"password": "must be text of at most 1024 bytes"})
 		return
 	}
-	if err := s.accounts.SetPassword(c.Request.Context(), id, req.Password); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.audit(c, "staff.password", id, nil); err != nil {
+	if err := s.accounts.SetPassword(adminCtx(c), id, req.Password); err != nil {
 		s.fail(c, err)
 		return
 	}
@@ -498,7 +481,7 @@ func (s *Server) createToken(c *gin.Context) {
 		s.fail(c, f)
 		return
 	}
-	ctx := c.Request.Context()
+	ctx := adminCtx(c)
 	// API tokens belong to service accounts (no password): an admin must not mint a token that
 	// acts as a person, who signs in for themselves.
 	list, err := s.accounts.ListStaff(ctx)
@@ -518,10 +501,6 @@ func (s *Server) createToken(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	if err := s.audit(c, "token.create", info.ID, map[string]any{"staff": info.StaffID, "role": info.Role, "name": info.Name, "expires_at": info.ExpiresAt}); err != nil {
-		s.fail(c, err)
-		return
-	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, gin.H{"token": secret, "info": info, "note": "the token is shown once and cannot be shown again"})
 }
@@ -532,11 +511,7 @@ func (s *Server) revokeToken(c *gin.Context) {
 		s.fail(c, fieldErrors{"id": "is not a token ID"})
 		return
 	}
-	if err := s.accounts.RevokeToken(c.Request.Context(), id); err != nil {
-		s.fail(c, err)
-		return
-	}
-	if err := s.audit(c, "token.revoke", id, nil); err != nil {
+	if err := s.accounts.RevokeToken(adminCtx(c), id); err != nil {
 		s.fail(c, err)
 		return
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -176,25 +175,13 @@ func (c command) withAuth(ctx context.Context, fn func(*auth.Service, *pgxpool.P
 	})
 }
 
-// audit records an administrative change made from the command line. The actor is the
+// cliActor is who the audit names for a change made from the command line: the
 // operating-system user, the best this side of the database knows.
-func audit(ctx context.Context, pool *pgxpool.Pool, getenv func(string) string, action, target string, details map[string]any) error {
-	actor := "cli"
+func cliActor(getenv func(string) string) string {
 	if u := getenv("USER"); u != "" {
-		actor += ":" + u
+		return "cli:" + u
 	}
-	if details == nil {
-		details = map[string]any{}
-	}
-	b, err := json.Marshal(details)
-	if err != nil {
-		return err
-	}
-	if _, err := pool.Exec(ctx, "INSERT INTO admin_audit (actor_id, action, target, details) VALUES ($1, $2, $3, $4)",
-		actor, action, target, b); err != nil {
-		return fmt.Errorf("%s %s done, but not recorded in admin_audit: %w", action, target, err)
-	}
-	return nil
+	return "cli"
 }
 
 func staffAdd(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
@@ -221,12 +208,10 @@ func staffAdd(ctx context.Context, args []string, getenv func(string) string, st
 			return err
 		}
 	}
+	// The sign-in service audits each change in the transaction that makes it.
+	ctx = auth.AsActor(ctx, cliActor(getenv))
 	return c.withAuth(ctx, func(svc *auth.Service, pool *pgxpool.Pool) error {
 		if err := svc.AddStaff(ctx, a, password); err != nil {
-			return err
-		}
-		if err := audit(ctx, pool, getenv, "staff.add", a.ID, map[string]any{
-			"role": a.Role, "unit": a.Unit, "password": password != ""}); err != nil {
 			return err
 		}
 		if password == "" {
@@ -251,11 +236,10 @@ func staffPasswd(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	// The sign-in service audits each change in the transaction that makes it.
+	ctx = auth.AsActor(ctx, cliActor(getenv))
 	return c.withAuth(ctx, func(svc *auth.Service, pool *pgxpool.Pool) error {
 		if err := svc.SetPassword(ctx, id, password); err != nil {
-			return err
-		}
-		if err := audit(ctx, pool, getenv, "staff.passwd", id, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "password of %s set; its sessions are signed out and any lock-out lifted\n", id)
@@ -273,11 +257,10 @@ func staffDisable(ctx context.Context, sub string, args []string, getenv func(st
 		return err
 	}
 	disable := sub == "disable"
+	// The sign-in service audits each change in the transaction that makes it.
+	ctx = auth.AsActor(ctx, cliActor(getenv))
 	return c.withAuth(ctx, func(svc *auth.Service, pool *pgxpool.Pool) error {
 		if err := svc.SetDisabled(ctx, id, disable); err != nil {
-			return err
-		}
-		if err := audit(ctx, pool, getenv, "staff."+sub, id, nil); err != nil {
 			return err
 		}
 		if disable {
@@ -330,13 +313,11 @@ func tokenCreate(ctx context.Context, args []string, getenv func(string) string,
 	if staffID == "" {
 		return errors.New("token create: --staff is required")
 	}
+	// The sign-in service audits each change in the transaction that makes it.
+	ctx = auth.AsActor(ctx, cliActor(getenv))
 	return c.withAuth(ctx, func(svc *auth.Service, pool *pgxpool.Pool) error {
 		secret, info, err := svc.CreateAPIToken(ctx, staffID, name, role, ttl)
 		if err != nil {
-			return err
-		}
-		if err := audit(ctx, pool, getenv, "token.create", info.ID, map[string]any{
-			"staff_id": info.StaffID, "role": info.Role, "name": info.Name, "expires_at": info.ExpiresAt}); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "API token %s for %s (%s), expires %s:\n\n%s\n\n", info.ID, info.StaffID, info.Role,
@@ -356,11 +337,10 @@ func tokenRevoke(ctx context.Context, args []string, getenv func(string) string,
 	if err != nil {
 		return err
 	}
+	// The sign-in service audits each change in the transaction that makes it.
+	ctx = auth.AsActor(ctx, cliActor(getenv))
 	return c.withAuth(ctx, func(svc *auth.Service, pool *pgxpool.Pool) error {
 		if err := svc.RevokeToken(ctx, id); err != nil {
-			return err
-		}
-		if err := audit(ctx, pool, getenv, "token.revoke", id, nil); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "token %s revoked\n", id)

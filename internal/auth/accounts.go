@@ -78,8 +78,13 @@ func (s *Service) AddStaff(ctx context.Context, a Account, password string) erro
 		now := s.now()
 		hash, changedAt = h, &now
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO staff (id, name, role, unit, phone, password_hash, password_changed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, a.Name, a.Role, a.Unit, a.Phone, hash, changedAt)
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `INSERT INTO staff (id, name, role, unit, phone, password_hash, password_changed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.ID, a.Name, a.Role, a.Unit, a.Phone, hash, changedAt); err != nil {
+			return err
+		}
+		return audit(ctx, tx, "staff.add", a.ID, map[string]any{"role": a.Role, "unit": a.Unit, "password_set": password != ""})
+	})
 	switch {
 	case isUniqueViolation(err):
 		return fmt.Errorf("%w: staff %q", ErrExists, a.ID)
@@ -110,6 +115,9 @@ func (s *Service) UpdateStaff(ctx context.Context, a Account) error {
 			a.ID, a.Name, a.Role, a.Unit, a.Phone); err != nil {
 			return fmt.Errorf("auth: update staff: %w", err)
 		}
+		if err := audit(ctx, tx, "staff.update", a.ID, map[string]any{"role": a.Role, "unit": a.Unit}); err != nil {
+			return err
+		}
 		if a.Role != oldRole || a.Unit != oldUnit {
 			return revokeStaff(ctx, tx, a.ID, s.now(), true)
 		}
@@ -135,6 +143,9 @@ func (s *Service) SetPassword(ctx context.Context, staffID, password string) err
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: staff %q", ErrNotFound, staffID)
 		}
+		if err := audit(ctx, tx, "staff.passwd", staffID, nil); err != nil {
+			return err
+		}
 		return revokeStaff(ctx, tx, staffID, now, false)
 	})
 }
@@ -149,6 +160,13 @@ func (s *Service) SetDisabled(ctx context.Context, staffID string, disabled bool
 		}
 		if tag.RowsAffected() == 0 {
 			return fmt.Errorf("%w: staff %q", ErrNotFound, staffID)
+		}
+		action := "staff.enable"
+		if disabled {
+			action = "staff.disable"
+		}
+		if err := audit(ctx, tx, action, staffID, nil); err != nil {
+			return err
 		}
 		if !disabled {
 			return nil

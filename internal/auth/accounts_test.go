@@ -3,7 +3,10 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/petitions/petitions/internal/auth"
 )
@@ -130,4 +133,33 @@ func TestSetPassword(t *testing.T) {
 		t.Errorf("old password: %v", err)
 	}
 	f.signIn(t, "clerk.li", newPassword) // the lock was lifted
+}
+
+// Changes made with an acting person in the context are audited in their own transaction;
+// a change that fails leaves no entry, and one without an actor none either.
+func TestChangesAreAuditedWithTheirActor(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, auth.Config{})
+	actx := auth.AsActor(ctx, "admin.office")
+	if err := f.svc.AddStaff(actx, auth.Account{ID: "clerk.audited", Name: "审计", Role: "clerk", Unit: "petition_office"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SetDisabled(actx, "clerk.audited", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.AddStaff(actx, auth.Account{ID: "clerk.audited", Name: "again", Role: "clerk", Unit: "petition_office"}, ""); err == nil {
+		t.Fatal("a duplicate account was added")
+	}
+	if err := f.svc.SetDisabled(ctx, "clerk.audited", false); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := f.pool.Query(ctx, `SELECT actor_id || ' ' || action || ' ' || target FROM admin_audit ORDER BY id`)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"admin.office staff.add clerk.audited", "admin.office staff.disable clerk.audited"}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit = %q, want %q", got, want)
+	}
 }

@@ -329,8 +329,17 @@ func (s *Service) CreateAPIToken(ctx context.Context, staffID, name, role string
 	now := s.now()
 	info := TokenInfo{ID: newTokenID(), Kind: KindAPI, StaffID: staffID, Role: role, Name: name, Via: ViaAPIToken,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}
-	secret, err := insertToken(ctx, s.pool, info.ID, "api", Principal{StaffID: staffID, Role: role, Via: ViaAPIToken},
-		name, now, info.ExpiresAt)
+	var secret string
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		secret, err = insertToken(ctx, tx, info.ID, "api", Principal{StaffID: staffID, Role: role, Via: ViaAPIToken},
+			name, now, info.ExpiresAt)
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, "token.create", info.ID, map[string]any{
+			"staff": staffID, "role": role, "name": name, "expires_at": info.ExpiresAt})
+	})
 	if err != nil {
 		return "", TokenInfo{}, fmt.Errorf("auth: create API token: %w", err)
 	}
@@ -352,6 +361,9 @@ func (s *Service) RevokeToken(ctx context.Context, id string) error {
 		now := s.now()
 		if _, err := tx.Exec(ctx, "UPDATE auth_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", id, now); err != nil {
 			return fmt.Errorf("auth: revoke token: %w", err)
+		}
+		if err := audit(ctx, tx, "token.revoke", id, nil); err != nil {
+			return err
 		}
 		_, err = s.revokeFamily(ctx, tx, family, now)
 		return err
