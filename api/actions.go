@@ -98,9 +98,7 @@ func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
 			in.NewDueAt = &t
 		}
 	}
-	if key != "" && !saneToken(key, 200) {
-		f[headerIdempotencyKey] = "must be 1–200 printable ASCII characters without spaces"
-	}
+	checkIdempotencyKey(key, f)
 	if len(f) > 0 {
 		return in, f
 	}
@@ -152,11 +150,7 @@ func (s *Server) petitionAction(c *gin.Context) {
 	}
 	// The action is part of the update ID: a key reused for another action on the same case
 	// must not return the first action's result.
-	updateID := name + "-" + randomID()
-	if key != "" {
-		updateID = name + "-" + key
-	}
-	state, err := s.update(ctx, no, update, updateID, in)
+	state, err := s.update(ctx, no, update, updateID(name, key), in)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		err = s.explainMissingWorkflow(ctx, no, err)

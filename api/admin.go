@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -218,7 +219,7 @@ func (s *Server) listPolicies(c *gin.Context) {
 	for n := range s.policies {
 		names = append(names, n)
 	}
-	sortStrings(names)
+	slices.Sort(names)
 	out := []gin.H{}
 	for _, n := range names {
 		st, listed := byName[n]

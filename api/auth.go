@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -72,29 +73,42 @@ func (s *Server) authenticate() gin.HandlerFunc {
 // principalOf reads the request's credential: the Authorization header first, else the
 // session cookie, which for unsafe methods must come with the matching CSRF token.
 func (s *Server) principalOf(c *gin.Context) (Principal, error) {
+	return s.principalOfRequest(c.Request, true)
+}
+
+// principalOfRequest reads a bearer token or the session cookie. With csrf, a cookie on an
+// unsafe method needs the CSRF token too; the codec server, which changes nothing, asks
+// without (CORS limits which origins may call it).
+func (s *Server) principalOfRequest(r *http.Request, csrf bool) (Principal, error) {
 	if s.auth == nil {
 		return Principal{}, errNotConfigured
 	}
-	ctx := c.Request.Context()
-	if h := c.GetHeader("Authorization"); h != "" {
+	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, token, ok := strings.Cut(h, " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			return Principal{}, errUnauthenticated
 		}
-		return s.checkToken(ctx, strings.TrimSpace(token))
+		return s.checkToken(r.Context(), strings.TrimSpace(token))
 	}
-	cookie, err := c.Cookie(cookieSession)
-	if err != nil || cookie == "" {
+	cookie, err := r.Cookie(cookieSession)
+	if err != nil || cookie.Value == "" {
 		return Principal{}, errUnauthenticated
 	}
-	if !safeMethod(c.Request.Method) {
-		want, _ := c.Cookie(cookieCSRF)
-		got := c.GetHeader(headerCSRF)
-		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
-			return Principal{}, &forbiddenError{"missing or wrong " + headerCSRF + " header (cookie sessions echo the " + cookieCSRF + " cookie)"}
+	if csrf && !safeMethod(r.Method) {
+		if err := checkCSRF(r); err != nil {
+			return Principal{}, err
 		}
 	}
-	return s.checkToken(ctx, cookie)
+	return s.checkToken(r.Context(), cookie.Value)
+}
+
+// checkCSRF: the X-CSRF-Token header must equal the CSRF cookie (double submit).
+func checkCSRF(r *http.Request) error {
+	want, _ := r.Cookie(cookieCSRF)
+	if want == nil || want.Value == "" || subtle.ConstantTimeCompare([]byte(want.Value), []byte(r.Header.Get(headerCSRF))) != 1 {
+		return &forbiddenError{"missing or wrong " + headerCSRF + " header (cookie sessions echo the " + cookieCSRF + " cookie)"}
+	}
+	return nil
 }
 
 func (s *Server) checkToken(ctx context.Context, token string) (Principal, error) {
@@ -282,9 +296,8 @@ func (s *Server) refresh(c *gin.Context) {
 	if req.RefreshToken == "" {
 		if v, err := c.Cookie(cookieRefresh); err == nil && v != "" {
 			req.RefreshToken, fromCookie = v, true
-			want, _ := c.Cookie(cookieCSRF)
-			if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(c.GetHeader(headerCSRF))) != 1 {
-				s.fail(c, &forbiddenError{"missing or wrong " + headerCSRF + " header (cookie sessions echo the " + cookieCSRF + " cookie)"})
+			if err := checkCSRF(c.Request); err != nil {
+				s.fail(c, err)
 				return
 			}
 		}
@@ -330,14 +343,14 @@ func (s *Server) me(c *gin.Context) {
 			}
 		}
 	}
-	sortStrings(perms)
+	slices.Sort(perms)
 	c.JSON(http.StatusOK, gin.H{"staff": staffBody(p), "via": p.Via, "expires_at": p.ExpiresAt, "permissions": perms})
 }
 
 // authorizeCodec admits codec server requests from supervisors (bearer token or the browser
 // session cookie; the Web UI sends cookies with includeCredentials).
 func (s *Server) authorizeCodec(r *http.Request) error {
-	p, err := s.principalOfRequest(r)
+	p, err := s.principalOfRequest(r, false)
 	if errors.Is(err, errUnauthenticated) {
 		return err
 	}
@@ -350,23 +363,4 @@ func (s *Server) authorizeCodec(r *http.Request) error {
 		return fmt.Errorf("%w: only supervisors may decode case payloads", sealing.ErrForbidden)
 	}
 	return nil
-}
-
-// principalOfRequest is principalOf for plain net/http handlers. The codec server changes
-// nothing, so its POSTs need no CSRF token; CORS limits which origins may call it.
-func (s *Server) principalOfRequest(r *http.Request) (Principal, error) {
-	if s.auth == nil {
-		return Principal{}, errNotConfigured
-	}
-	if h := r.Header.Get("Authorization"); h != "" {
-		scheme, token, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") {
-			return Principal{}, errUnauthenticated
-		}
-		return s.checkToken(r.Context(), strings.TrimSpace(token))
-	}
-	if ck, err := r.Cookie(cookieSession); err == nil && ck.Value != "" {
-		return s.checkToken(r.Context(), ck.Value)
-	}
-	return Principal{}, errUnauthenticated
 }

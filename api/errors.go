@@ -221,7 +221,7 @@ func (s *Server) fail(c *gin.Context, err error) {
 	case status == http.StatusUnauthorized:
 		c.Header("WWW-Authenticate", `Bearer realm="petitions"`)
 	case errors.As(err, &tooMany):
-		retryAfter(c, tooMany.retryAfter)
+		c.Header("Retry-After", retryAfterSeconds(tooMany.retryAfter))
 	}
 	if status >= 500 {
 		body["request_id"] = rid

@@ -2,7 +2,7 @@ package api
 
 import (
 	"math"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -72,22 +72,9 @@ func (l *rateLimiter) take(key string) error {
 	return nil
 }
 
+// retryAfterSeconds is a Retry-After value: whole seconds, at least one.
 func retryAfterSeconds(d time.Duration) string {
-	return itoa(int(math.Ceil(d.Seconds())))
-}
-
-func itoa(n int) string {
-	if n < 1 {
-		n = 1
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }
 
 // validText reports whether s can be stored and shown: valid UTF-8 without NUL or other C0
@@ -111,12 +98,10 @@ func textProblem(s string, maxRunes int) string {
 		return "must be valid UTF-8 text without control characters"
 	}
 	if utf8.RuneCountInString(s) > maxRunes {
-		return "must be at most " + itoa(maxRunes) + " characters"
+		return "must be at most " + strconv.Itoa(maxRunes) + " characters"
 	}
 	return ""
 }
-
-func sortStrings(s []string) { slices.Sort(s) }
 
 // trimAll trims every string pointed to.
 func trimAll(ps ...*string) {

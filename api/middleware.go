@@ -104,3 +104,20 @@ func saneToken(s string, max int) bool {
 	}
 	return true
 }
+
+// checkIdempotencyKey notes a field error for an Idempotency-Key that cannot be used.
+func checkIdempotencyKey(key string, f fieldErrors) {
+	if key != "" && !saneToken(key, 200) {
+		f[headerIdempotencyKey] = "must be 1–200 printable ASCII characters without spaces"
+	}
+}
+
+// updateID is the Workflow Update ID of an action: the same Idempotency-Key gives the same ID,
+// so Temporal applies a retried request once; without a key every request is new. The prefix
+// (the action) keeps a key reused for another action from answering the first one's result.
+func updateID(prefix, key string) string {
+	if key == "" {
+		return prefix + "-" + randomID()
+	}
+	return prefix + "-" + key
+}

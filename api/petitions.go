@@ -179,9 +179,7 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 			received = t
 		}
 	}
-	if key != "" && !saneToken(key, 200) {
-		f[headerIdempotencyKey] = "must be 1–200 printable ASCII characters without spaces"
-	}
+	checkIdempotencyKey(key, f)
 	if len(f) > 0 {
 		return register.NewCase{}, f
 	}
@@ -326,12 +324,9 @@ var errCaseEnded = errors.New("the earlier case has ended")
 // workflow never started (the API crashed between the register commit and the start) is
 // started first; one that ended after the register last heard of it gives errCaseEnded.
 func (s *Server) linkRepeat(ctx context.Context, prior register.Case, nc register.NewCase, clerk workflows.Actor) (map[string]any, error) {
-	updateID := "repeat-" + randomID()
-	if nc.IdempotencyKey != "" {
-		updateID = "repeat-" + nc.IdempotencyKey
-	}
 	in := workflows.ActionInput{Actor: clerk, Channel: nc.Channel, ReceivedAt: nc.ReceivedAt}
-	state, err := s.update(ctx, prior.CaseNo, workflows.UpdateLinkRepeat, updateID, in)
+	id := updateID("repeat", nc.IdempotencyKey) // the same ID again if the case has to be started first
+	state, err := s.update(ctx, prior.CaseNo, workflows.UpdateLinkRepeat, id, in)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -340,7 +335,7 @@ func (s *Server) linkRepeat(ctx context.Context, prior register.Case, nc registe
 		} else if serr != nil {
 			return nil, serr
 		}
-		state, err = s.update(ctx, prior.CaseNo, workflows.UpdateLinkRepeat, updateID, in)
+		state, err = s.update(ctx, prior.CaseNo, workflows.UpdateLinkRepeat, id, in)
 	}
 	var appErr *temporal.ApplicationError
 	if refusal(err, appErrInvalidAction, &appErr) {

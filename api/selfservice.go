@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
@@ -195,9 +194,7 @@ func (s *Server) publicAction(c *gin.Context) {
 		f["evaluation"] = oneOf(evaluations)
 	}
 	key := c.GetHeader(headerIdempotencyKey)
-	if key != "" && !saneToken(key, 200) {
-		f[headerIdempotencyKey] = "must be 1–200 printable ASCII characters without spaces"
-	}
+	checkIdempotencyKey(key, f)
 	if len(f) > 0 {
 		s.fail(c, f)
 		return
@@ -206,12 +203,8 @@ func (s *Server) publicAction(c *gin.Context) {
 		Actor:      workflows.Actor{ID: "petitioner", Role: workflows.RolePetitioner},
 		Evaluation: req.Evaluation, Reason: req.Reason,
 	}
-	updateID := "petitioner-" + name + "-" + randomID()
-	if key != "" {
-		updateID = "petitioner-" + name + "-" + key
-	}
 	ctx := c.Request.Context()
-	_, err = s.update(ctx, row.CaseNo, update, updateID, in)
+	_, err = s.update(ctx, row.CaseNo, update, updateID("petitioner-"+name, key), in)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		err = &unprocessableError{msg: "the case is no longer running (" + stageLabels[workflows.Stage(row.Stage)] + "); no further action is possible"}
@@ -232,9 +225,4 @@ func (s *Server) publicAction(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, body)
-}
-
-// retryAfter answers a tripped rate limit's header; called by fail.
-func retryAfter(c *gin.Context, d time.Duration) {
-	c.Header("Retry-After", retryAfterSeconds(d))
 }

@@ -8,11 +8,13 @@ import (
 	"net/http"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -171,7 +173,7 @@ const (
 	maxYear = 9999
 )
 
-var errYearRange = errors.New("must fall in the years " + itoa(minYear) + " to " + itoa(maxYear))
+var errYearRange = errors.New("must fall in the years " + strconv.Itoa(minYear) + " to " + strconv.Itoa(maxYear))
 
 // parseRFC3339 reads an RFC 3339 timestamp strictly: time.Parse accepts a UTC offset of
 // +24:00 or more and minutes of 60 or more, which RFC 3339 does not (and which time.Time's
@@ -223,19 +225,8 @@ func parseInstant(s string, endOfDay bool) (time.Time, error) {
 	return t, nil
 }
 
-// validCaseNo keeps path parameters to the shape of case numbers (e.g. 2026-000123) so they
-// are safe inside workflow IDs and log lines.
-func validCaseNo(no string) bool {
-	if no == "" || len(no) > 64 {
-		return false
-	}
-	for _, r := range no {
-		if !(r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == '-' || r == '_') {
-			return false
-		}
-	}
-	return true
-}
+// validCaseNo keeps path parameters to the shape of case numbers (register.ValidCaseNo).
+var validCaseNo = register.ValidCaseNo
 
 func caseNoParam(c *gin.Context) (string, error) {
 	no := c.Param("no")

@@ -182,10 +182,12 @@ func (s *Store) UpdateRoutingRule(ctx context.Context, r RoutingRule, by string)
 	})
 }
 
+// ruleColumns is the select list of a RoutingRule, in its fields' order.
+const ruleColumns = `id, keyword, COALESCE(category, ''), unit, priority, disabled`
+
 // RoutingRule returns one rule, or ErrNotFound.
 func (s *Store) RoutingRule(ctx context.Context, id int64) (RoutingRule, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, keyword, COALESCE(category, ''), unit, priority, disabled
-		FROM routing_rules WHERE id = $1`, id)
+	rows, _ := s.pool.Query(ctx, `SELECT `+ruleColumns+` FROM routing_rules WHERE id = $1`, id)
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[RoutingRule])
 	if errNoRows(err) {
 		return RoutingRule{}, ErrNotFound

@@ -43,7 +43,7 @@ func (s *Store) StaffList(ctx context.Context) ([]Staff, error) {
 
 // RoutingRules returns the routing rules in the order Route tries them.
 func (s *Store) RoutingRules(ctx context.Context) ([]RoutingRule, error) {
-	rows, _ := s.pool.Query(ctx, `SELECT id, keyword, COALESCE(category, ''), unit, priority, disabled
+	rows, _ := s.pool.Query(ctx, `SELECT `+ruleColumns+`
 		FROM routing_rules ORDER BY disabled, priority DESC, length(keyword) DESC, id`)
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[RoutingRule])
 }

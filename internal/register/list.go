@@ -39,7 +39,7 @@ func decodeCursor(s string) (cursor, error) {
 	if err == nil {
 		err = json.Unmarshal(b, &c)
 	}
-	if err == nil && !caseNoShape(c.CaseNo) {
+	if err == nil && !ValidCaseNo(c.CaseNo) {
 		err = fmt.Errorf("no case number")
 	}
 	if err != nil {
@@ -147,8 +147,10 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// caseNoShape: a cursor names a case number like 2026-000123; anything else was forged.
-func caseNoShape(no string) bool {
+// ValidCaseNo reports whether no has the shape of a case number (e.g. 2026-000123): letters,
+// digits, '-' and '_', at most 64. Such a string is safe in workflow IDs, log lines and SQL; a
+// cursor or path naming anything else was forged or mistyped.
+func ValidCaseNo(no string) bool {
 	if no == "" || len(no) > 64 {
 		return false
 	}
