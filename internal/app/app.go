@@ -114,9 +114,11 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		if err != nil {
 			return nil, fmt.Errorf("HTTP API cannot listen on %s (is another instance running?): %w", cfg.HTTPAddr, err)
 		}
-		s.http = &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}
+		httpServer, listener := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}, s.listener
+		s.http = httpServer
+		// The goroutine keeps its own references: Stop clears the fields, possibly before it runs.
 		go func() {
-			if err := s.http.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			if err := httpServer.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				s.report(fmt.Errorf("HTTP API: %w", err))
 			}
 		}()
