@@ -136,6 +136,10 @@ func (p *petition) validate(a action, now time.Time, in ActionInput) error {
 	if in.Actor.ID == "" {
 		return invalidInput("%s needs the acting person (actor.id)", name)
 	}
+	if in.IfSeq != nil && *in.IfSeq != p.State.Seq {
+		return stale("%s is refused: the case has changed since it was read (now at #%d, the request expected #%d); read it again",
+			name, p.State.Seq, *in.IfSeq)
+	}
 	s := p.State.Stage
 	if s.Final() {
 		return invalidAction("%s is not allowed: the case is %s and no further action is possible", name, s)

@@ -229,6 +229,9 @@ type ActionInput struct {
 	// Channel and ReceivedAt: link_repeat (the repeat submission).
 	Channel    string    `json:"channel,omitempty"`
 	ReceivedAt time.Time `json:"received_at,omitzero"`
+	// IfSeq makes the action conditional: it is refused with ErrorStale unless the case's
+	// Seq is still this value (HTTP If-Match with the ETag of a case read).
+	IfSeq *int64 `json:"if_seq,omitempty"`
 }
 
 // Evaluations 满意度评价.

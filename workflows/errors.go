@@ -14,6 +14,9 @@ const (
 	ErrorInvalidAction = "InvalidAction"
 	// ErrorInvalidInput: a field the action needs is missing or malformed.
 	ErrorInvalidInput = "InvalidInput"
+	// ErrorStale: the action was conditional on a Seq (ActionInput.IfSeq) and the case has
+	// changed since (HTTP 412 Precondition Failed).
+	ErrorStale = "StaleCase"
 )
 
 // Validator errors are non-retryable: retrying the same update cannot make it valid.
@@ -23,4 +26,8 @@ func invalidAction(format string, args ...any) error {
 
 func invalidInput(format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrorInvalidInput, nil)
+}
+
+func stale(format string, args ...any) error {
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), ErrorStale, nil)
 }
