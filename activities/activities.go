@@ -8,8 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 
+	"github.com/jackc/pgx/v5/pgconn"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/petitions/petitions/internal/calendar"
@@ -23,6 +27,9 @@ import (
 type Activities struct {
 	Store    *register.Store
 	Notifier notify.Notifier
+	// Temporal is the worker's client: the calendar broadcast signals cases with it, and
+	// DescribeCancellation reads a case's history. Nil in tests that need neither.
+	Temporal client.Client
 
 	// The calendar is read from the register and cached until the register's calendar
 	// version changes: an import (from any process) takes effect on the next computation.
@@ -85,7 +92,54 @@ func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
 // RecordTransition projects one transition into the register. The register ignores a
 // transition older than what it holds, so retries and late deliveries are harmless.
 func (a *Activities) RecordTransition(ctx context.Context, tr workflows.Transition) error {
-	return a.Store.ApplyTransition(ctx, tr)
+	return refusedForGood(a.Store.ApplyTransition(ctx, tr))
+}
+
+// RecordTransitions projects a batch of transitions in order, each in its own transaction (a
+// retry after a partial batch skips what the register has). A transition PostgreSQL refuses
+// for good fails the batch as ErrorTransitionRefused, not retried: the case marks itself stuck.
+func (a *Activities) RecordTransitions(ctx context.Context, ts []workflows.Transition) error {
+	for _, tr := range ts {
+		if err := a.Store.ApplyTransition(ctx, tr); err != nil {
+			return refusedForGood(fmt.Errorf("transition %s#%d %s: %w", tr.State.CaseNo, tr.Event.Seq, tr.Event.Type, err))
+		}
+	}
+	return nil
+}
+
+// refusedForGood turns a PostgreSQL refusal that no retry can cure into a non-retryable error:
+// data exceptions (class 22: NUL in text, invalid encoding, a value out of range) and
+// integrity violations (class 23). Everything else (outages, a schema being migrated) is
+// retried by Temporal.
+func refusedForGood(err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrorTransitionRefused, err)
+	}
+	if errors.Is(err, register.ErrInvalidInput) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrorTransitionRefused, err)
+	}
+	return err
+}
+
+// DescribeCancellation reads who asked to cancel a case's workflow run, and why, from the
+// run's history (the request's identity and reason are not given to the workflow itself).
+func (a *Activities) DescribeCancellation(ctx context.Context, workflowID, runID string) (workflows.CancelRequest, error) {
+	if a.Temporal == nil {
+		return workflows.CancelRequest{}, temporal.NewNonRetryableApplicationError("no Temporal client", "NotConfigured", nil)
+	}
+	it := a.Temporal.GetWorkflowHistory(ctx, workflowID, runID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	var req workflows.CancelRequest
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			return workflows.CancelRequest{}, err
+		}
+		if attrs := ev.GetWorkflowExecutionCancelRequestedEventAttributes(); attrs != nil {
+			req = workflows.CancelRequest{Identity: attrs.GetIdentity(), Reason: attrs.GetCause()}
+		}
+	}
+	return req, nil
 }
 
 // Notify delivers a reminder, supervision notice or escalation.

@@ -122,3 +122,37 @@ func TestRecordTransitionIsIdempotent(t *testing.T) {
 		t.Fatalf("%d events, want 1", len(events))
 	}
 }
+
+// A batch goes over in order and again harmlessly; a transition PostgreSQL can never store (a
+// NUL in an opinion) is refused for good, not retried: the case marks itself stuck.
+func TestRecordTransitionsRefusesPoisonForGood(t *testing.T) {
+	a, store := newActivities(t)
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Millisecond)
+	state := workflows.CaseState{CaseNo: "2026-900002", Stage: workflows.StageRegistered, Policy: "default",
+		Channel: "letter", Category: "appeal", Topic: "t", ReceivedAt: now, RegisteredAt: now}
+	tr := func(seq int64, typ string, details map[string]any) workflows.Transition {
+		st := state
+		st.Seq = seq
+		return workflows.Transition{Event: workflows.Event{Seq: seq, Type: typ, At: now,
+			Actor: workflows.Actor{ID: "sup", Role: workflows.RoleSupervisor}, Details: details}, State: st}
+	}
+	batch := []workflows.Transition{tr(1, workflows.EventRegistered, nil), tr(2, workflows.EventSupervised, map[string]any{"opinion": "hurry"})}
+	for range 2 {
+		if err := a.RecordTransitions(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := a.RecordTransitions(ctx, []workflows.Transition{tr(3, workflows.EventSupervised, map[string]any{"opinion": "a\x00b"})})
+	var ae *temporal.ApplicationError
+	if !errors.As(err, &ae) || !ae.NonRetryable() || ae.Type() != workflows.ErrorTransitionRefused {
+		t.Fatalf("poison transition: %v, want a non-retryable %s", err, workflows.ErrorTransitionRefused)
+	}
+	events, err := store.Events(ctx, "2026-900002")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 2 {
+		t.Fatalf("%d events, want 2", len(events))
+	}
+}

@@ -38,10 +38,12 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 	// Registered one by one under the contract's names, so a helper method on Activities
 	// never becomes an activity by accident.
 	for name, fn := range map[string]any{
-		workflows.ActivityComputeDeadline:  acts.ComputeDeadline,
-		workflows.ActivityRecordTransition: acts.RecordTransition,
-		workflows.ActivityNotify:           acts.Notify,
-		workflows.ActivityLookupUnit:       acts.LookupUnit,
+		workflows.ActivityComputeDeadline:      acts.ComputeDeadline,
+		workflows.ActivityRecordTransition:     acts.RecordTransition,
+		workflows.ActivityRecordTransitions:    acts.RecordTransitions,
+		workflows.ActivityNotify:               acts.Notify,
+		workflows.ActivityLookupUnit:           acts.LookupUnit,
+		workflows.ActivityDescribeCancellation: acts.DescribeCancellation,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -90,7 +91,8 @@ func (p *petition) registerHandlers(ctx workflow.Context) error {
 	// await_registration takes an ActionInput only so that clients may send one; nothing in it
 	// is used. It never changes the case, so it is allowed in every stage.
 	if err := workflow.SetUpdateHandler(ctx, UpdateAwaitRegistration, func(ctx workflow.Context, _ ActionInput) (CaseState, error) {
-		err := workflow.Await(ctx, func() bool { return p.Ready })
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
+		err := workflow.Await(ctx, func() bool { return p.Ready && p.projected(1) })
 		return p.snapshot(), err
 	}); err != nil {
 		return err
@@ -108,6 +110,8 @@ func (p *petition) registerAction(ctx workflow.Context, a action) error {
 		return p.validate(a, workflow.Now(ctx), in)
 	}
 	handle := func(ctx workflow.Context, in ActionInput) (CaseState, error) {
+		// A cancellation request (see Petition) must not break an action half-way.
+		ctx, _ = workflow.NewDisconnectedContext(ctx)
 		// An action can arrive in the very first workflow task, before setup has run (e.g. a
 		// clerk acting while the worker was down at registration): the SDK runs such handlers
 		// as soon as they are registered. Wait for setup, so the registered event comes first
@@ -115,19 +119,31 @@ func (p *petition) registerAction(ctx workflow.Context, a action) error {
 		if err := workflow.Await(ctx, func() bool { return p.Ready }); err != nil {
 			return CaseState{}, err
 		}
-		if err := p.mu.Lock(ctx); err != nil {
-			return CaseState{}, err
+		state, err := p.applyLocked(ctx, a, in)
+		if err != nil || !p.outbox {
+			return state, err
 		}
-		defer p.mu.Unlock()
-		if err := p.validate(a, workflow.Now(ctx), in); err != nil {
-			return CaseState{}, err
-		}
-		if err := a.apply(p, ctx, in); err != nil {
-			return CaseState{}, err
-		}
-		return p.snapshot(), nil
+		// The answer waits until the register has the action (lists and reports read it), but
+		// not under the mutex: other actions and the ladder go on meanwhile.
+		err = workflow.Await(ctx, func() bool { return p.projected(state.Seq) })
+		return state, err
 	}
 	return workflow.SetUpdateHandlerWithOptions(ctx, a.name, handle, workflow.UpdateHandlerOptions{Validator: validate})
+}
+
+// applyLocked validates again and applies the action, holding the case mutex.
+func (p *petition) applyLocked(ctx workflow.Context, a action, in ActionInput) (CaseState, error) {
+	if err := p.mu.Lock(ctx); err != nil {
+		return CaseState{}, err
+	}
+	defer p.mu.Unlock()
+	if err := p.validate(a, workflow.Now(ctx), in); err != nil {
+		return CaseState{}, err
+	}
+	if err := a.apply(p, ctx, in); err != nil {
+		return CaseState{}, err
+	}
+	return p.snapshot(), nil
 }
 
 // validate checks, in order: the actor, the stage, the role, the unit, then the action's fields.
@@ -135,6 +151,11 @@ func (p *petition) validate(a action, now time.Time, in ActionInput) error {
 	name := actionName(a.name)
 	if in.Actor.ID == "" {
 		return invalidInput("%s needs the acting person (actor.id)", name)
+	}
+	if field := badText(in); field != "" {
+		// The register cannot store it (PostgreSQL refuses NUL and invalid UTF-8): refused
+		// here, it never reaches the history or the projection.
+		return invalidInput("%s: %s must be valid UTF-8 text without NUL or control characters", name, field)
 	}
 	if in.IfSeq != nil && *in.IfSeq != p.State.Seq {
 		return stale("%s is refused: the case has changed since it was read (now at #%d, the request expected #%d); read it again",
@@ -659,4 +680,28 @@ func (p *petition) linkRepeat(ctx workflow.Context, in ActionInput) error {
 	return p.record(ctx, EventRepeatLinked, in.Actor, map[string]any{
 		"channel": in.Channel, "received_at": received, "repeat_count": p.State.RepeatCount,
 	})
+}
+
+// badText names the first text field of an action that PostgreSQL could not store or a person
+// could not read: invalid UTF-8, NUL or another control character (tab and line breaks allowed).
+func badText(in ActionInput) string {
+	fields := []struct{ name, v string }{
+		{"actor.id", in.Actor.ID}, {"actor.name", in.Actor.Name}, {"actor.unit", in.Actor.Unit},
+		{"unit", in.Unit}, {"handler", in.Handler}, {"leader", in.Leader}, {"reason", in.Reason},
+		{"opinion", in.Opinion}, {"outcome", in.Outcome}, {"evaluation", in.Evaluation}, {"channel", in.Channel},
+	}
+	for _, u := range in.Actor.Units {
+		fields = append(fields, struct{ name, v string }{"actor.units", u})
+	}
+	for _, f := range fields {
+		if !utf8.ValidString(f.v) {
+			return f.name
+		}
+		for _, r := range f.v {
+			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' || r == 0x7f {
+				return f.name
+			}
+		}
+	}
+	return ""
 }

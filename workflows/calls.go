@@ -14,16 +14,23 @@ import (
 // Activities are called by name (the Activity* constants), so this package never imports the
 // activities package and the workflow stays free of I/O code.
 
-const activityTimeout = 30 * time.Second
+// Start-to-close timeouts: how long one attempt may take before Temporal gives it to another
+// worker. Each is a few times the work's normal duration, and short enough that an attempt lost
+// with a crashed worker is retried well within the API's wait for an action (20 s).
+const (
+	activityTimeout = 30 * time.Second // notices: an office's webhook may be slow
+	registerTimeout = 10 * time.Second // one PostgreSQL transaction per transition
+	lookupTimeout   = 5 * time.Second  // a read or a calendar computation
+)
 
 // errorUnknownUnit is the error type LookupUnit returns for a unit the register does not have.
 const errorUnknownUnit = "UnknownUnit"
 
 // durableOptions: the register and the notifier must never lose an event, so these retry until
 // the outage ends, backing off to once a minute.
-func durableOptions(summary string) workflow.ActivityOptions {
+func durableOptions(summary string, timeout time.Duration) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: activityTimeout,
+		StartToCloseTimeout: timeout,
 		Summary:             summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
@@ -38,7 +45,7 @@ func durableOptions(summary string) workflow.ActivityOptions {
 // the action fails with the cause instead of hanging the clerk's request.
 func boundedOptions(summary string, attempts int32) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: activityTimeout,
+		StartToCloseTimeout: lookupTimeout,
 		Summary:             summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
@@ -59,13 +66,26 @@ func computeDeadline(ctx workflow.Context, req calendar.Request) (Explanation, e
 	return exp, nil
 }
 
+// computeDeadlineDurable is computeDeadline for a case's first clock: nobody waits for it, and
+// the case must not end up without a clock, so it retries through an outage of any length.
+// Activity retries add nothing to the history; only a refusal (a malformed request) returns.
+func computeDeadlineDurable(ctx workflow.Context, req calendar.Request) (Explanation, error) {
+	ctx = workflow.WithActivityOptions(ctx, durableOptions("compute "+req.Clock+" deadline", lookupTimeout))
+	var exp Explanation
+	err := workflow.ExecuteActivity(ctx, ActivityComputeDeadline, req).Get(ctx, &exp)
+	if err != nil {
+		return Explanation{}, fmt.Errorf("compute %s deadline: %w", req.Clock, err)
+	}
+	return exp, nil
+}
+
 // recordTransition hands one transition to the register. Retries cover outages; if the register
 // refuses the transition outright (a non-retryable error, e.g. a bug or a schema mismatch being
 // fixed), the case waits and tries again rather than going on with an event the register lacks.
 // The caller holds the case mutex, so later events queue behind this one and stay in order.
 func recordTransition(ctx workflow.Context, t Transition) error {
 	summary := fmt.Sprintf("record #%d %s", t.Event.Seq, t.Event.Type)
-	actx := workflow.WithActivityOptions(ctx, durableOptions(summary))
+	actx := workflow.WithActivityOptions(ctx, durableOptions(summary, activityTimeout))
 	for {
 		err := workflow.ExecuteActivity(actx, ActivityRecordTransition, t).Get(actx, nil)
 		if err == nil || temporal.IsCanceledError(err) || ctx.Err() != nil {
@@ -91,8 +111,32 @@ func permanent(err error) bool {
 
 func notify(ctx workflow.Context, n Notice) error {
 	summary := fmt.Sprintf("notify %s: %s", n.Kind, n.Recipient)
-	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary))
+	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, activityTimeout))
 	return workflow.ExecuteActivity(ctx, ActivityNotify, n).Get(ctx, nil)
+}
+
+// recordTransitions hands a batch of transitions to the register, oldest first. Outages are
+// retried inside the activity for as long as they last (no history grows meanwhile); only a
+// refusal for good (ErrorTransitionRefused) comes back, and the caller marks the case stuck.
+func recordTransitions(ctx workflow.Context, ts []Transition) error {
+	first, last := ts[0].Event, ts[len(ts)-1].Event
+	summary := fmt.Sprintf("record #%d %s", first.Seq, first.Type)
+	if len(ts) > 1 {
+		summary = fmt.Sprintf("record #%d–#%d (%s … %s)", first.Seq, last.Seq, first.Type, last.Type)
+	}
+	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, registerTimeout))
+	return workflow.ExecuteActivity(ctx, ActivityRecordTransitions, ts).Get(ctx, nil)
+}
+
+// describeCancellation reads who asked to cancel the case's workflow; "" when it cannot tell.
+func describeCancellation(ctx workflow.Context) CancelRequest {
+	ctx = workflow.WithActivityOptions(ctx, boundedOptions("read the cancellation request", 3))
+	info := workflow.GetInfo(ctx).WorkflowExecution
+	var req CancelRequest
+	if err := workflow.ExecuteActivity(ctx, ActivityDescribeCancellation, info.ID, info.RunID).Get(ctx, &req); err != nil {
+		workflow.GetLogger(ctx).Warn("cancellation request not readable", "error", err)
+	}
+	return req
 }
 
 func lookupUnit(ctx workflow.Context, code string) (UnitInfo, error) {

@@ -284,7 +284,14 @@ func (p *petition) remind(ctx workflow.Context) error {
 	p.Fired.Reminder = true
 	d := p.State.Deadline
 	if !workflow.Now(ctx).Before(d.Due) {
-		return nil
+		if !p.outbox {
+			return nil // cases from before the outbox skipped it without a trace
+		}
+		// The audit trail says why no reminder went out.
+		return p.record(ctx, EventReminderSkipped, systemActor, map[string]any{
+			"clock": string(d.Clock), "due": d.Due,
+			"reason": "the deadline had passed when the reminder came due (an outage, or a case registered late)",
+		})
 	}
 	unit := p.clockUnit()
 	to := p.reminderRecipient()

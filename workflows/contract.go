@@ -105,6 +105,10 @@ var (
 	SearchDueAt           = temporal.NewSearchAttributeKeyTime("PetitionDueAt")
 	SearchOverdue         = temporal.NewSearchAttributeKeyBool("PetitionOverdue")
 	SearchEscalationLevel = temporal.NewSearchAttributeKeyInt64("PetitionEscalationLevel")
+	// SearchStuck is true while the register refuses the case's projection for good (a bug or
+	// a value PostgreSQL cannot store): the case goes on, its register row lags behind, and
+	// engineers must look (`PetitionStuck = true`). Unset on every other case.
+	SearchStuck = temporal.NewSearchAttributeKeyBool("PetitionStuck")
 )
 
 // Period, Pause and Explanation are the legal calendar's types, used in the contract.
@@ -198,6 +202,11 @@ const (
 // SignalCalendarChanged tells a running case that the holiday calendar changed: it recomputes
 // its future deadlines and re-arms its timers.
 const SignalCalendarChanged = "calendar_changed"
+
+// SignalRetryProjection asks a stuck case (SearchStuck) to hand its pending transitions to the
+// register again now, after engineers fixed the cause, instead of at its next scheduled retry:
+// `temporal workflow signal --workflow-id petition-<no> --name retry_projection`.
+const SignalRetryProjection = "retry_projection"
 
 // QueryState returns the CaseState.
 const QueryState = "state"
@@ -330,6 +339,13 @@ const (
 	EventWithdrawn          = "withdrawn"
 	EventRepeatLinked       = "repeat_linked"
 	EventDeadlineChanged    = "deadline_changed"
+	// EventReminderSkipped: the reminder's time and the deadline both passed while the case
+	// could not run (an outage, or a clock born late); the overdue notice says more.
+	EventReminderSkipped = "reminder_skipped"
+	// EventCancellationRefused: someone asked Temporal to cancel the case's workflow (Web UI,
+	// CLI, API). A petition ends only by the actions the regulation provides, so the case
+	// records who asked and goes on.
+	EventCancellationRefused = "cancellation_refused"
 )
 
 // Event is one entry of a case's audit trail.
@@ -370,14 +386,30 @@ type UnitInfo struct {
 
 // Activity names, registered from the activities package's methods.
 const (
-	ActivityComputeDeadline  = "ComputeDeadline"
+	ActivityComputeDeadline = "ComputeDeadline"
+	// ActivityRecordTransition projects one transition (cases started before the outbox).
 	ActivityRecordTransition = "RecordTransition"
-	ActivityNotify           = "Notify"
-	ActivityLookupUnit       = "LookupUnit"
+	// ActivityRecordTransitions projects a batch of transitions in order.
+	ActivityRecordTransitions = "RecordTransitions"
+	ActivityNotify            = "Notify"
+	ActivityLookupUnit        = "LookupUnit"
+	// ActivityDescribeCancellation reads who asked Temporal to cancel a case's workflow.
+	ActivityDescribeCancellation = "DescribeCancellation"
 )
+
+// ErrorTransitionRefused is the error type of a projection the register refuses for good (a
+// value PostgreSQL cannot store, a violated constraint): retrying the same transition cannot
+// succeed, so the case marks itself stuck instead of spinning.
+const ErrorTransitionRefused = "TransitionRefused"
+
+// CancelRequest is who asked Temporal to cancel a case's workflow, from its history.
+type CancelRequest struct {
+	Identity string `json:"identity,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
 
 // SearchAttributeKeys lists every search attribute above, for registering them on a server.
 var SearchAttributeKeys = []temporal.SearchAttributeKey{
 	SearchCaseNo, SearchStage, SearchUnit, SearchCategory, SearchChannel, SearchLeader,
-	SearchPolicy, SearchDueAt, SearchOverdue, SearchEscalationLevel,
+	SearchPolicy, SearchDueAt, SearchOverdue, SearchEscalationLevel, SearchStuck,
 }

@@ -94,6 +94,26 @@ func (f *fakes) RecordTransition(_ context.Context, t workflows.Transition) erro
 	return nil
 }
 
+func (f *fakes) RecordTransitions(ctx context.Context, ts []workflows.Transition) error {
+	for _, t := range ts {
+		f.mu.Lock()
+		seen := len(f.transitions) > 0 && f.transitions[len(f.transitions)-1].Event.Seq >= t.Event.Seq
+		f.mu.Unlock()
+		if seen { // the register ignores what it has (a batch handed over again)
+			continue
+		}
+		if err := f.RecordTransition(ctx, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DescribeCancellation answers as the real activity does from a history's cancel request.
+func (f *fakes) DescribeCancellation(context.Context, string, string) (workflows.CancelRequest, error) {
+	return workflows.CancelRequest{Identity: "ops@temporal-ui", Reason: "clean-up"}, nil
+}
+
 func (f *fakes) Notify(_ context.Context, n workflows.Notice) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -159,6 +179,8 @@ func newRun(t *testing.T) *run {
 	env.RegisterWorkflowWithOptions(workflows.Petition, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	env.RegisterActivityWithOptions(f.ComputeDeadline, activity.RegisterOptions{Name: workflows.ActivityComputeDeadline})
 	env.RegisterActivityWithOptions(f.RecordTransition, activity.RegisterOptions{Name: workflows.ActivityRecordTransition})
+	env.RegisterActivityWithOptions(f.RecordTransitions, activity.RegisterOptions{Name: workflows.ActivityRecordTransitions})
+	env.RegisterActivityWithOptions(f.DescribeCancellation, activity.RegisterOptions{Name: workflows.ActivityDescribeCancellation})
 	env.RegisterActivityWithOptions(f.Notify, activity.RegisterOptions{Name: workflows.ActivityNotify})
 	env.RegisterActivityWithOptions(f.LookupUnit, activity.RegisterOptions{Name: workflows.ActivityLookupUnit})
 	pol, err := policy.Get(policy.Demo)

@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,14 +23,32 @@ func Petition(ctx workflow.Context, in PetitionInput) (CaseState, error) {
 	// and this marker tells which histories predate all of them.
 	workflow.GetVersion(ctx, "initial", workflow.DefaultVersion, 1)
 
+	// A request to cancel the workflow (Web UI, CLI, any client) must not end or wedge a case:
+	// the case runs on a context that cancellation does not reach, and records the request.
+	cancelled := ctx
+	ctx, _ = workflow.NewDisconnectedContext(ctx)
+
 	if err := validateInput(in); err != nil {
 		return CaseState{}, err
 	}
 	p := newPetition(ctx, in)
+	// Runs from this version on hand transitions to the register through an outbox drained in
+	// the background (see project), so no wait for the register holds the case's mutex.
+	p.outbox = workflow.GetVersion(ctx, "outbox", workflow.DefaultVersion, 1) == 1
 	if len(in.Carry) > 0 {
 		// A continued run: the case goes on where the previous run left it.
 		if err := p.restore(ctx, in.Carry); err != nil {
 			return CaseState{}, err
+		}
+	}
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		cancelled.Done().Receive(ctx, nil)
+		p.cancelRequests++
+	})
+	if p.outbox {
+		workflow.Go(ctx, p.project)
+		for _, n := range p.Notices {
+			p.deliver(ctx, n)
 		}
 	}
 	// Handlers first: an update sent together with the start (await_registration) must find
@@ -56,6 +75,11 @@ func (p *petition) restore(ctx workflow.Context, carry json.RawMessage) error {
 	}
 	p.Input.Carry = nil
 	p.Ready = true
+	if p.CalendarPending {
+		// A calendar change arrived while the last run was handing over: handle it now.
+		p.CalendarPending = false
+		p.calendarSignals++
+	}
 	return p.publish(ctx)
 }
 
@@ -63,6 +87,8 @@ func (p *petition) restore(ctx workflow.Context, carry json.RawMessage) error {
 // notice is in flight. The server suggests it when the history grows long; timers are
 // re-armed by the next run from the absolute deadlines in the state.
 func (p *petition) continueAsNew(ctx workflow.Context) error {
+	// A calendar change counted but not handled yet goes along.
+	p.CalendarPending = p.CalendarPending || p.calendarSignals != p.calendarSeen
 	in := p.Input
 	in.Carry = nil
 	p.Input = in
@@ -107,6 +133,16 @@ type petition struct {
 	Override *dueOverride `json:"override,omitempty"`
 	// Ready: setup has computed the acceptance deadline and recorded the registered event.
 	Ready bool `json:"ready"`
+	// Outbox holds recorded transitions the register has not confirmed yet, oldest first; a
+	// continued run hands them over again (the register ignores what it already has).
+	Outbox []Transition `json:"outbox,omitempty"`
+	// Stuck is set while the register refuses the outbox's first transition for good.
+	Stuck *projectionStuck `json:"stuck,omitempty"`
+	// Notices are notices not delivered yet; a continued run delivers them (their key lets the
+	// receiver drop a duplicate).
+	Notices []Notice `json:"notices,omitempty"`
+	// CalendarPending: a calendar_changed signal came in that the last run did not handle.
+	CalendarPending bool `json:"calendar_pending,omitempty"`
 
 	// mu serialises actions, ladder steps and calendar recomputations: each of them awaits
 	// activities, and two of them interleaving would break the one-event-at-a-time register.
@@ -119,7 +155,22 @@ type petition struct {
 	notifying int
 	// canDecided/canAllowed remember the continue-as-new version decision of this run.
 	canDecided, canAllowed bool
-	logger                 log.Logger
+	// outbox: this run projects through the Outbox (version "outbox").
+	outbox bool
+	// handingOver: the run is about to continue as new; actions stop waiting for the register.
+	handingOver bool
+	// cancelRequests counts requests to cancel the workflow (at most one: a cancellation is
+	// requested once); cancelSeen how many were recorded.
+	cancelRequests, cancelSeen int
+	logger                     log.Logger
+}
+
+// projectionStuck describes a transition the register refuses for good.
+type projectionStuck struct {
+	Seq     int64     `json:"seq"`
+	Error   string    `json:"error"`
+	Since   time.Time `json:"since"`
+	Retries int       `json:"retries"`
 }
 
 func newPetition(ctx workflow.Context, in PetitionInput) *petition {
@@ -157,10 +208,20 @@ func (p *petition) setup(ctx workflow.Context) error {
 			p.logger.Warn("suggested unit unknown; notices go to the registering clerk", "unit", unit, "error", err)
 		}
 	}
-	d, err := p.newClock(ctx, ClockAcceptance, p.Input.ReceivedAt)
-	// The case exists in the register already: an outage must not fail the workflow and leave
-	// a case without a clock. Keep trying until the computation succeeds or is refused for good.
-	for err != nil && !permanent(err) {
+	var d Deadline
+	var err error
+	if p.outbox {
+		// The case exists in the register already: an outage must not fail the workflow and
+		// leave a case without a clock. The activity retries through it without growing the
+		// history; only a refusal for good comes back.
+		var exp Explanation
+		exp, err = computeDeadlineDurable(ctx, p.request(Deadline{Clock: ClockAcceptance, Start: p.Input.ReceivedAt}, nil))
+		d = Deadline{Clock: ClockAcceptance, Start: p.Input.ReceivedAt, Due: exp.Due, Explanation: exp}
+	} else {
+		d, err = p.newClock(ctx, ClockAcceptance, p.Input.ReceivedAt)
+	}
+	// Cases from before the outbox retried the computation in the workflow, once a minute.
+	for err != nil && !permanent(err) && !p.outbox {
 		p.logger.Error("acceptance deadline not computed; retrying in a minute", "error", err)
 		retry := workflow.NewTimerWithOptions(ctx, recordRetryDelay, workflow.TimerOptions{Summary: "retry acceptance deadline"})
 		if err := retry.Get(ctx, nil); err != nil {
@@ -207,6 +268,9 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 				armed.cancel()
 				armed = nil
 			}
+			if p.outbox {
+				return p.State, p.handOver(ctx)
+			}
 			// Let admitted actions and notices finish; no command may follow the decision
 			// below within this task, so nothing slips in between.
 			if err := workflow.Await(ctx, func() bool {
@@ -233,12 +297,17 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 		gen := p.gen
 		err := workflow.Await(ctx, func() bool {
 			return p.gen != gen || p.calendarSignals != p.calendarSeen || (armed != nil && armed.ready()) ||
-				p.wantsContinue(ctx)
+				p.cancelRequests != p.cancelSeen || p.wantsContinue(ctx)
 		})
 		if err != nil {
 			return p.State, err
 		}
 
+		if p.cancelRequests != p.cancelSeen {
+			if err := p.locked(ctx, p.refuseCancellation); err != nil {
+				return p.State, err
+			}
+		}
 		if p.calendarSignals != p.calendarSeen {
 			if err := p.locked(ctx, p.onCalendarChanged); err != nil {
 				return p.State, err
@@ -257,11 +326,48 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 		armed.cancel()
 	}
 
-	// Drain: let admitted updates finish (they revalidate and refuse) and notices go out.
-	err := workflow.Await(ctx, func() bool {
-		return workflow.AllHandlersFinished(ctx) && p.notifying == 0
-	})
-	return p.State, err
+	// Drain: let admitted updates finish (they revalidate and refuse), notices go out and the
+	// register take every transition. A cancellation request meanwhile is recorded too.
+	for {
+		err := workflow.Await(ctx, func() bool {
+			return p.cancelRequests != p.cancelSeen ||
+				workflow.AllHandlersFinished(ctx) && p.notifying == 0 && len(p.Outbox) == 0
+		})
+		if err != nil || p.cancelRequests == p.cancelSeen {
+			return p.State, err
+		}
+		if err := p.locked(ctx, p.refuseCancellation); err != nil {
+			return p.State, err
+		}
+	}
+}
+
+// handOver continues the case as new without waiting for the register or the notifier: the
+// outbox, undelivered notices and an unhandled calendar change go along in the state, so no
+// timer stands still while an outage lasts. It waits only for admitted actions, which do not
+// wait for the register while the run hands over.
+func (p *petition) handOver(ctx workflow.Context) error {
+	p.handingOver = true
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	return p.continueAsNew(ctx)
+}
+
+// refuseCancellation records a request to cancel the workflow and goes on: cases end only by
+// withdrawal, rejection, a decision or an expired window. Who asked is read from the history.
+func (p *petition) refuseCancellation(ctx workflow.Context) error {
+	p.cancelSeen = p.cancelRequests
+	req := describeCancellation(ctx)
+	p.logger.Warn("a request to cancel the case's workflow was refused", "identity", req.Identity)
+	details := map[string]any{
+		"requested_by": firstNonEmpty(req.Identity, "unknown"),
+		"note":         "a petition ends only by withdrawal, rejection, a decision or an expired window; the case goes on",
+	}
+	if req.Reason != "" {
+		details["reason"] = req.Reason
+	}
+	return p.record(ctx, EventCancellationRefused, systemActor, details)
 }
 
 // continueSuggested: the server finds the history long and this run may continue as new.
@@ -295,7 +401,8 @@ func (p *petition) locked(ctx workflow.Context, fn func(workflow.Context) error)
 var systemActor = Actor{ID: "system", Role: RoleSystem}
 
 // record appends one event: it bumps Seq, refreshes the Web UI view and hands the register the
-// event with the state after it. It waits for the register, so events arrive in order.
+// event with the state after it, through the outbox (project delivers it in order). Cases from
+// before the outbox wait for the register here instead.
 func (p *petition) record(ctx workflow.Context, typ string, actor Actor, details map[string]any) error {
 	p.State.Seq++
 	p.gen++
@@ -303,7 +410,74 @@ func (p *petition) record(ctx workflow.Context, typ string, actor Actor, details
 	if err := p.publish(ctx); err != nil {
 		return err
 	}
-	return recordTransition(ctx, Transition{Event: ev, State: p.snapshot()})
+	t := Transition{Event: ev, State: p.snapshot()}
+	if p.outbox {
+		p.Outbox = append(p.Outbox, t)
+		return nil
+	}
+	return recordTransition(ctx, t)
+}
+
+// maxProjectionBatch bounds one RecordTransitions call; a backlog after an outage goes over in
+// a few calls instead of one per transition.
+const maxProjectionBatch = 50
+
+// Retries of a projection the register refused for good: after stuckRetryFirst, doubling up to
+// stuckRetryMax, or at once on SignalRetryProjection. Each retry adds a few history events.
+const (
+	stuckRetryFirst = 10 * time.Minute
+	stuckRetryMax   = 24 * time.Hour
+)
+
+// project hands the outbox to the register, in order, in the background: actions and ladder
+// steps never wait for it under the case's mutex. An outage is retried inside the activity; a
+// refusal for good marks the case stuck (search attribute, log, metric) and waits for a retry
+// signal or a long timer, so a poison transition neither spins nor holds the case.
+func (p *petition) project(ctx workflow.Context) {
+	retry := workflow.GetSignalChannel(ctx, SignalRetryProjection)
+	for {
+		if err := workflow.Await(ctx, func() bool { return len(p.Outbox) > 0 }); err != nil {
+			return
+		}
+		batch := slices.Clone(p.Outbox[:min(len(p.Outbox), maxProjectionBatch)])
+		err := recordTransitions(ctx, batch)
+		if err == nil {
+			p.Outbox = p.Outbox[len(batch):]
+			if p.Stuck != nil {
+				p.Stuck = nil
+				p.logger.Info("the register took the case's transitions again")
+				_ = workflow.UpsertTypedSearchAttributes(ctx, SearchStuck.ValueUnset())
+			}
+			continue
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if p.Stuck == nil {
+			p.Stuck = &projectionStuck{Seq: batch[0].Event.Seq, Since: workflow.Now(ctx)}
+			_ = workflow.UpsertTypedSearchAttributes(ctx, SearchStuck.ValueSet(true))
+			workflow.GetMetricsHandler(ctx).Counter("petition_projection_stuck").Inc(1)
+		} else {
+			p.Stuck.Retries++
+		}
+		p.Stuck.Error = err.Error()
+		p.logger.Error("the register refused the case's transition; the case goes on and retries later",
+			"seq", batch[0].Event.Seq, "type", batch[0].Event.Type, "error", err)
+		wait := min(stuckRetryFirst<<min(p.Stuck.Retries, 10), stuckRetryMax)
+		tctx, cancel := workflow.WithCancel(ctx)
+		timer := workflow.NewTimerWithOptions(tctx, wait, workflow.TimerOptions{Summary: "retry the refused register projection"})
+		sel := workflow.NewSelector(ctx)
+		sel.AddFuture(timer, func(workflow.Future) {})
+		sel.AddReceive(retry, func(c workflow.ReceiveChannel, _ bool) { c.Receive(ctx, nil) })
+		sel.Select(ctx)
+		cancel()
+	}
+}
+
+// projected reports that the register holds every transition up to seq, or that waiting for
+// it is pointless now (the case is stuck or hands over to its next run).
+func (p *petition) projected(seq int64) bool {
+	return len(p.Outbox) == 0 || p.Outbox[0].Event.Seq > seq || p.Stuck != nil || p.handingOver
 }
 
 // snapshot is a copy of the state that later changes cannot reach.
@@ -331,12 +505,22 @@ func (p *petition) notify(ctx workflow.Context, seq int64, kind, recipient, unit
 		Unit:      unit,
 		Message:   message,
 	}
+	if p.outbox {
+		p.Notices = append(p.Notices, n)
+	}
+	p.deliver(ctx, n)
+}
+
+// deliver sends a notice in the background; in outbox runs the notice stays in the state until
+// delivered (or refused for good), so a continued run sends it again.
+func (p *petition) deliver(ctx workflow.Context, n Notice) {
 	p.notifying++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { p.notifying-- }()
 		if err := notify(ctx, n); err != nil {
 			p.logger.Warn("notice not delivered", "key", n.Key, "error", err)
 		}
+		p.Notices = slices.DeleteFunc(p.Notices, func(m Notice) bool { return m.Key == n.Key })
 	})
 }
 

@@ -718,8 +718,8 @@ func TestQueryState(t *testing.T) {
 	}
 }
 
-// A letter registered long after it was received starts overdue: no reminder, the overdue
-// notice at once, and the ladder against the past due instant.
+// A letter registered long after it was received starts overdue: no reminder (the trail says
+// why), the overdue notice at once, and the ladder against the past due instant.
 func TestClockBornOverdue(t *testing.T) {
 	r := newRun(t)
 	r.input.ReceivedAt = t0.Add(-sec(40)) // acceptance due at -10s
@@ -727,6 +727,7 @@ func TestClockBornOverdue(t *testing.T) {
 	r.execute()
 	r.wantEvents(
 		workflows.EventRegistered, sec(0),
+		workflows.EventReminderSkipped, sec(0),
 		workflows.EventOverdue, sec(0),
 		workflows.EventEscalated, sec(10),
 		workflows.EventEscalated, sec(30),
@@ -734,27 +735,38 @@ func TestClockBornOverdue(t *testing.T) {
 	)
 }
 
-// A register that refuses a transition holds the case until it takes it: nothing is skipped,
-// nothing is recorded twice, and actions queue behind it.
-func TestRegisterRefusalIsRetried(t *testing.T) {
+// A register that refuses a transition for good does not hold the case: the case is marked
+// stuck, actions and the ladder go on, and the retry (here asked for by signal) hands the
+// register every transition, in order, once.
+func TestRegisterRefusalMarksTheCaseStuckAndGoesOn(t *testing.T) {
 	r := newRun(t)
 	r.f.refuse = 2                                                           // the accepted event
 	r.input.Policy.Handling = workflows.Period{Amount: 600, Unit: "seconds"} // keep the ladder out of the way
 	acc := accept(sec(5), r)
 	reply := r.act(sec(6), workflows.UpdateReply, workflows.ActionInput{Actor: handler, Opinion: "done"})
-	r.act(sec(70), workflows.UpdateEvaluate, workflows.ActionInput{Actor: petitioner, Evaluation: workflows.EvaluationSatisfied})
+	var during []string
+	r.at(sec(20), func() {
+		r.f.mu.Lock()
+		during = types(r.f.transitions)
+		r.f.mu.Unlock()
+		r.env.SignalWorkflow(workflows.SignalRetryProjection, nil)
+	})
+	r.act(sec(30), workflows.UpdateEvaluate, workflows.ActionInput{Actor: petitioner, Evaluation: workflows.EvaluationSatisfied})
 	r.execute()
 	r.ok(acc)
 	if st := r.ok(reply); st.Seq != 3 {
 		t.Errorf("reply seq %d", st.Seq)
+	}
+	if !slices.Equal(during, []string{workflows.EventRegistered}) {
+		t.Errorf("while stuck the register had %v, want only the registered event", during)
 	}
 	got := types(r.f.transitions)
 	want := []string{workflows.EventRegistered, workflows.EventAccepted, workflows.EventReplied, workflows.EventEvaluated, workflows.EventClosed}
 	if !slices.Equal(got, want) {
 		t.Errorf("events %v, want %v", got, want)
 	}
-	// The reply waited for the retry a minute later.
-	if at := r.event(workflows.EventReplied, 0).Event.At; !at.Equal(t0.Add(sec(65))) {
+	// The reply did not wait for the register: it happened when it was sent.
+	if at := r.event(workflows.EventReplied, 0).Event.At; !at.Equal(t0.Add(sec(6))) {
 		t.Errorf("reply recorded at %s", at.Sub(t0))
 	}
 }

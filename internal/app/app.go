@@ -82,7 +82,9 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		if cfg.NotifyWebhookURL != "" {
 			n = notify.Webhook{URL: cfg.NotifyWebhookURL}
 		}
-		s.worker = worker.New(s.temporal, activities.New(store, n), worker.Options{
+		acts := activities.New(store, n)
+		acts.Temporal = s.temporal
+		s.worker = worker.New(s.temporal, acts, worker.Options{
 			MaxConcurrentActivities: cfg.WorkerConcurrency,
 			// A worker that died must take the process down, not leave an API whose every
 			// action times out.
