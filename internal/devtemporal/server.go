@@ -13,8 +13,10 @@ import (
 	"log/slog"
 	"math/rand"
 	"net"
+	"net/http"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -79,9 +81,11 @@ type Options struct {
 // Server is a running in-process Temporal server.
 type Server struct {
 	opts     Options
-	server   temporal.Server
-	ui       *uiserver.Server
 	hostPort string
+
+	mu     sync.Mutex // guards server and ui across Stop and Restart
+	server temporal.Server
+	ui     *uiserver.Server
 }
 
 // Start starts the server and, when asked, the UI; it returns once the frontend accepts calls
@@ -116,44 +120,91 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("temporal UI port %d is taken (is another dev stack running?): %w", opts.UIPort, err)
 		}
 	}
+	s := &Server{opts: opts, hostPort: net.JoinHostPort(opts.IP, strconv.Itoa(opts.FrontendPort))}
+	if err := s.start(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// start starts the server and the UI on the options' ports.
+func (s *Server) start(ctx context.Context) error {
 	var uiConf *uiconfig.Config
-	if opts.UIPort != 0 {
+	if s.opts.UIPort != 0 {
 		var err error
-		if uiConf, err = uiConfig(opts); err != nil {
-			return nil, err
+		if uiConf, err = uiConfig(s.opts); err != nil {
+			return err
 		}
 	}
-	s := &Server{opts: opts, hostPort: net.JoinHostPort(opts.IP, strconv.Itoa(opts.FrontendPort))}
 	conf, err := s.config()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	ts, err := s.newServer(conf)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	s.server = ts
 	if err := ts.Start(); err != nil {
-		return nil, fmt.Errorf("start temporal server: %w", err)
+		s.server = nil
+		return fmt.Errorf("start temporal server: %w", err)
 	}
 	if err := s.ensureNamespace(ctx); err != nil {
-		ts.Stop()
-		return nil, err
+		s.stop()
+		return err
 	}
 	if uiConf != nil {
 		uiConf.TemporalGRPCAddress = s.hostPort
-		s.ui = uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConf))
+		ui := uiserver.NewServer(uiserveroptions.WithConfigProvider(uiConf))
+		s.ui = ui
+		log := s.opts.Logger
 		go func() {
-			if err := s.ui.Start(); err != nil && !errors.Is(err, net.ErrClosed) {
-				opts.Logger.Error("temporal UI stopped", "error", err)
+			if err := ui.Start(); err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("temporal UI stopped", "error", err)
 			}
 		}()
 		if err := waitListening(ctx, s.UIAddress()); err != nil {
-			s.Stop()
-			return nil, fmt.Errorf("temporal UI: %w", err)
+			s.stop()
+			return fmt.Errorf("temporal UI: %w", err)
 		}
 	}
-	return s, nil
+	return nil
+}
+
+// Restart starts a stopped server again with its options: the same frontend and UI ports and
+// the same database file, so its workflows, timers and namespace are as Stop left them.
+// Clients made with the SDK (lazy or dialled) reconnect by themselves on their next call; the
+// SDK's workers keep polling through the outage. Restarting a running server does nothing. A
+// server kept in memory has nothing to come back to: Restart refuses it.
+func (s *Server) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.server != nil {
+		return nil
+	}
+	if s.opts.DatabaseFile == "" {
+		return errors.New("devtemporal: a server kept in memory cannot be restarted: its state died with it (use a DatabaseFile)")
+	}
+	// The listeners closed with Stop; wait out a port the kernel has not quite released.
+	for _, port := range []struct {
+		ip   string
+		port int
+	}{{s.opts.IP, s.opts.FrontendPort}, {s.opts.UIBindIP, s.opts.UIPort}} {
+		if port.port == 0 {
+			continue
+		}
+		if err := waitPortFree(ctx, port.ip, port.port, 10*time.Second); err != nil {
+			return fmt.Errorf("restart temporal dev server: port %d: %w", port.port, err)
+		}
+	}
+	return s.start(ctx)
+}
+
+// Running reports whether the server is started and not stopped.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.server != nil
 }
 
 // uiConfig is the Web UI server's configuration for the office: read-only for everyone (the
@@ -238,8 +289,14 @@ func (s *Server) UIAddress() string {
 	return "http://" + net.JoinHostPort(s.opts.UIBindIP, strconv.Itoa(s.opts.UIPort))
 }
 
-// Stop stops the UI, then the server; stopping again does nothing.
+// Stop stops the UI, then the server; stopping again does nothing. Restart starts it again.
 func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stop()
+}
+
+func (s *Server) stop() {
 	if s.ui != nil {
 		s.ui.Stop()
 		s.ui = nil
@@ -429,6 +486,25 @@ func FreePort(ip string) (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitPortFree waits until ip:port can be bound.
+func waitPortFree(ctx context.Context, ip string, port int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		err := checkPortFree(ip, port)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still taken after %s: %w", timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func checkPortFree(ip string, port int) error {

@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -39,11 +40,15 @@ type Options struct {
 	TakeOver bool
 }
 
-// Server is a running local PostgreSQL.
+// Server is a local PostgreSQL. Start returns it running; Stop and Restart stop it and start
+// it again on the same data folder and port, e.g. to inject an outage in a test.
 type Server struct {
 	opts   Options
 	bin    string
 	asUser string // OS user the server runs as; "" for the current user
+
+	mu      sync.Mutex
+	running bool
 }
 
 // Start initialises the cluster if needed, starts the server and creates the database.
@@ -99,11 +104,44 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err := s.start(ctx); err != nil {
 		return nil, err
 	}
+	s.running = true
 	if err := s.createDatabase(ctx); err != nil {
 		_ = s.Stop()
 		return nil, err
 	}
 	return s, nil
+}
+
+// Restart starts a stopped server again on the same data folder and port; its data is as the
+// last Stop left it. Clients reconnect by themselves (a pool's connection from before the
+// outage fails its next query once, with 57P01). Restarting a running server does nothing. It
+// fails when the port has been taken meanwhile.
+func (s *Server) Restart(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running {
+		return nil
+	}
+	if pid, running := s.runningPID(); running {
+		return fmt.Errorf("localpg: a PostgreSQL server (pid %d) already runs on %s", pid, s.opts.DataDir)
+	}
+	// The port was ours a moment ago; a client's lingering connection does not hold it, but
+	// another program may have bound it.
+	if err := waitPortFree(ctx, s.opts.Port, 10*time.Second); err != nil {
+		return fmt.Errorf("localpg: port %d: %w", s.opts.Port, err)
+	}
+	if err := s.start(ctx); err != nil {
+		return err
+	}
+	s.running = true
+	return nil
+}
+
+// Running reports whether the server was started and not stopped since.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.running
 }
 
 // URL is the connection string of the database.
@@ -117,13 +155,24 @@ func (s *Server) DatabaseURL(name string) string {
 // Port the server listens on.
 func (s *Server) Port() int { return s.opts.Port }
 
-// Stop shuts the server down (fast mode: open transactions roll back, data is kept).
+// Stop shuts the server down (fast mode: open transactions roll back, data is kept); clients
+// see their connections closed and new ones refused at once. Stopping a stopped server does
+// nothing.
 func (s *Server) Stop() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.running {
+		// Start's take-over stops a server it did not start: ask pg_ctl only when one runs.
+		if _, running := s.runningPID(); !running {
+			return nil
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	if _, err := s.run(ctx, "pg_ctl", "stop", "-D", s.opts.DataDir, "-m", "fast", "-w"); err != nil {
 		return fmt.Errorf("localpg: stop: %w", err)
 	}
+	s.running = false
 	return nil
 }
 
@@ -269,6 +318,25 @@ func (s *Server) chown(dir string) error {
 		}
 	}
 	return nil
+}
+
+// waitPortFree waits until 127.0.0.1:port can be bound.
+func waitPortFree(ctx context.Context, port int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err == nil {
+			return l.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still taken after %s: %w", timeout, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 func freePort() (int, error) {
