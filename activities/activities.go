@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -163,4 +166,66 @@ func (a *Activities) LookupUnit(ctx context.Context, code string) (workflows.Uni
 		return workflows.UnitInfo{}, err
 	}
 	return workflows.UnitInfo{Code: u.Code, Name: u.Name, Parent: u.Parent, Head: u.Head, Leader: u.Leader}, nil
+}
+
+// OpenCasesPage lists up to limit open case numbers after the given one (the calendar
+// broadcast's cursor).
+func (a *Activities) OpenCasesPage(ctx context.Context, after string, limit int) ([]string, error) {
+	return a.Store.OpenCaseNumbersAfter(ctx, after, limit)
+}
+
+// signalConcurrency bounds the signals of one page in flight: quick for thousands of cases,
+// without flooding the frontend service.
+const signalConcurrency = 8
+
+// SignalCalendarChanged tells a page of cases that the holiday calendar changed. A case whose
+// workflow has ended meanwhile is counted as ended. Any other failure fails the page, which
+// Temporal retries whole: a case told twice only recomputes the same deadline again. The
+// activity heartbeats its progress, so a crashed worker's page moves to another worker soon.
+func (a *Activities) SignalCalendarChanged(ctx context.Context, numbers []string) (workflows.SignalResult, error) {
+	if a.Temporal == nil {
+		return workflows.SignalResult{}, temporal.NewNonRetryableApplicationError("no Temporal client", "NotConfigured", nil)
+	}
+	var (
+		mu       sync.Mutex
+		res      workflows.SignalResult
+		firstErr error
+		wg       sync.WaitGroup
+	)
+	work := make(chan string)
+	for range min(signalConcurrency, len(numbers)) {
+		wg.Go(func() {
+			for no := range work {
+				sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				err := a.Temporal.SignalWorkflow(sctx, workflows.WorkflowID(no), "", workflows.SignalCalendarChanged, nil)
+				cancel()
+				var nf *serviceerror.NotFound
+				mu.Lock()
+				switch {
+				case err == nil:
+					res.Signalled++
+				case errors.As(err, &nf):
+					res.Ended++
+				case firstErr == nil:
+					firstErr = fmt.Errorf("signal case %s: %w", no, err)
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	for i, no := range numbers {
+		if i%50 == 0 {
+			activity.RecordHeartbeat(ctx, i)
+		}
+		select {
+		case work <- no:
+		case <-ctx.Done():
+		}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		return workflows.SignalResult{}, firstErr
+	}
+	return res, ctx.Err()
 }

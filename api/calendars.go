@@ -3,24 +3,18 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
+	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/workflows"
 )
-
-// signalWorkers bounds concurrent signals in a calendar broadcast: enough to get through a
-// few thousand open cases quickly without flooding the frontend service.
-const signalWorkers = 8
 
 func yearParam(c *gin.Context) (int, error) {
 	y, err := strconv.Atoi(c.Param("year"))
@@ -95,61 +89,57 @@ func (s *Server) putCalendar(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	// The calendar is stored: finish telling the cases even if the client hangs up, or some
-	// would keep deadlines computed on the old calendar until their next transition.
-	signalled, failed, err := s.broadcastCalendarChange(context.WithoutCancel(ctx))
+	// The calendar is stored; a durable job tells the open cases (it survives a crash of
+	// this process). The answer waits a little, so a small office sees the job finished.
+	if s.temporal == nil {
+		s.fail(c, errNotConfigured)
+		return
+	}
+	id, err := StartCalendarBroadcast(context.WithoutCancel(ctx), s.temporal, y.Year, s.now())
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"year": y.Year, "signalled": signalled, "failed": failed})
+	wctx, cancel := context.WithTimeout(ctx, broadcastWait)
+	defer cancel()
+	progress, done := WaitCalendarBroadcast(wctx, s.temporal, id)
+	c.JSON(http.StatusOK, gin.H{"year": y.Year, "broadcast": gin.H{
+		"workflow_id": id, "done": done, "signalled": progress.Signalled, "ended": progress.Ended}})
 }
 
-// broadcastCalendarChange tells every open case that the calendar changed.
-func (s *Server) broadcastCalendarChange(ctx context.Context) (signalled, failed int, err error) {
-	if s.temporal == nil {
-		return 0, 0, errNotConfigured
-	}
-	numbers, err := s.reg.OpenCaseNumbers(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	signalled, failed = SignalCalendarChanged(ctx, s.temporal, numbers, s.log)
-	return signalled, failed, nil
+// broadcastWait is how long PUT /calendars waits for the broadcast before answering with its
+// progress so far.
+const broadcastWait = 5 * time.Second
+
+// StartCalendarBroadcast starts the durable job that tells every open case the holiday
+// calendar changed (workflows.CalendarBroadcast) and returns its workflow ID. The API's PUT
+// and `petitiond calendar import` both start it; each import gets its own job.
+func StartCalendarBroadcast(ctx context.Context, c client.Client, year int, at time.Time) (string, error) {
+	id := workflows.CalendarBroadcastID(year, at)
+	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                workflows.TaskQueue,
+		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		StaticSummary:            "holiday calendar " + strconv.Itoa(year) + " changed: telling every open case",
+	}, workflows.CalendarBroadcastWorkflow, workflows.BroadcastInput{
+		Reason: "holiday calendar " + strconv.Itoa(year) + " changed",
+	})
+	return id, err
 }
 
-// SignalCalendarChanged signals SignalCalendarChanged to the given cases, a few at a time. A
-// case whose workflow has just ended (NotFound) is skipped; other failures are logged and
-// counted so the caller can repeat the import, which is harmless. The API's PUT and
-// `petitiond calendar import` both broadcast through it.
-func SignalCalendarChanged(ctx context.Context, c client.Client, numbers []string, log *slog.Logger) (signalled, failed int) {
-	var ok, bad atomic.Int64
-	work := make(chan string)
-	var wg sync.WaitGroup
-	for range min(signalWorkers, len(numbers)) {
-		wg.Go(func() {
-			for no := range work {
-				sctx, cancel := context.WithTimeout(ctx, signalTimeout)
-				err := c.SignalWorkflow(sctx, workflows.WorkflowID(no), "", workflows.SignalCalendarChanged, nil)
-				cancel()
-				var nf *serviceerror.NotFound
-				switch {
-				case err == nil:
-					ok.Add(1)
-				case errors.As(err, &nf):
-				default:
-					bad.Add(1)
-					log.WarnContext(ctx, "calendar signal failed", "case_no", no, "error", err)
-				}
-			}
-		})
+// WaitCalendarBroadcast waits until the broadcast ends or ctx does, and returns its progress
+// (from the result, or else from a query) and whether it is done.
+func WaitCalendarBroadcast(ctx context.Context, c client.Client, id string) (workflows.BroadcastProgress, bool) {
+	var p workflows.BroadcastProgress
+	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &p); err == nil {
+		return p, p.Done
 	}
-	for _, no := range numbers {
-		work <- no
+	qctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer cancel()
+	if v, err := c.QueryWorkflow(qctx, id, "", workflows.QueryBroadcastProgress); err == nil {
+		_ = v.Get(&p)
 	}
-	close(work)
-	wg.Wait()
-	return int(ok.Load()), int(bad.Load())
+	return p, p.Done
 }
 
 func (s *Server) getCalendar(c *gin.Context) {

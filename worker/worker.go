@@ -32,6 +32,7 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 // replayer or a test environment).
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Petition, workflow.RegisterOptions{Name: workflows.WorkflowName})
+	r.RegisterWorkflowWithOptions(workflows.CalendarBroadcast, workflow.RegisterOptions{Name: workflows.CalendarBroadcastWorkflow})
 	if acts == nil {
 		return
 	}
@@ -44,6 +45,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		workflows.ActivityNotify:               acts.Notify,
 		workflows.ActivityLookupUnit:           acts.LookupUnit,
 		workflows.ActivityDescribeCancellation: acts.DescribeCancellation,
+		workflows.ActivityOpenCasesPage:        acts.OpenCasesPage,
+		workflows.ActivitySignalCalendar:       acts.SignalCalendarChanged,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -5,6 +5,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"strconv"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -396,6 +397,52 @@ const (
 	// ActivityDescribeCancellation reads who asked Temporal to cancel a case's workflow.
 	ActivityDescribeCancellation = "DescribeCancellation"
 )
+
+// The calendar broadcast: after a holiday calendar import, a durable job tells every open case
+// to recompute its deadlines (SignalCalendarChanged). It pages through the register's open
+// cases, resumes where it stopped after a crash, and shows its progress in the Web UI. The API's
+// PUT /api/v1/calendars/{year} and `petitiond calendar import` both start it.
+const (
+	CalendarBroadcastWorkflow = "CalendarBroadcast"
+	// CalendarBroadcastIDPrefix starts a broadcast's workflow ID; the rest names the import.
+	CalendarBroadcastIDPrefix = "calendar-broadcast-"
+	// QueryBroadcastProgress returns a BroadcastProgress.
+	QueryBroadcastProgress = "progress"
+	// ActivityOpenCasesPage lists open case numbers after a cursor; ActivitySignalCalendar
+	// signals a page of cases.
+	ActivityOpenCasesPage  = "OpenCasesPage"
+	ActivitySignalCalendar = "SignalCalendarChanged"
+)
+
+// BroadcastInput starts a calendar broadcast. Progress is empty for a new broadcast and
+// carries the counts when the broadcast continues as new.
+type BroadcastInput struct {
+	// Reason says what changed, for the Web UI ("holiday calendar 2027 imported").
+	Reason   string            `json:"reason"`
+	Progress BroadcastProgress `json:"progress"`
+}
+
+// BroadcastProgress is how far a calendar broadcast has come; the workflow's result when done.
+type BroadcastProgress struct {
+	// After is the last case number handled; the next page starts after it.
+	After string `json:"after,omitempty"`
+	// Signalled cases were told; Ended ones had finished meanwhile (nothing to tell).
+	Signalled int  `json:"signalled"`
+	Ended     int  `json:"ended"`
+	Done      bool `json:"done"`
+}
+
+// SignalResult is what ActivitySignalCalendar did with one page.
+type SignalResult struct {
+	Signalled int `json:"signalled"`
+	Ended     int `json:"ended"`
+}
+
+// CalendarBroadcastID is the workflow ID of the broadcast for one import, named by the year
+// and the import's instant, e.g. "calendar-broadcast-2027-20261126T150405".
+func CalendarBroadcastID(year int, at time.Time) string {
+	return CalendarBroadcastIDPrefix + strconv.Itoa(year) + "-" + at.In(calendar.Location()).Format("20060102T150405.000")
+}
 
 // ErrorTransitionRefused is the error type of a projection the register refuses for good (a
 // value PostgreSQL cannot store, a violated constraint): retrying the same transition cannot

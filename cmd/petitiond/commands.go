@@ -105,15 +105,12 @@ func calendarCmd(ctx context.Context, args []string, getenv func(string) string,
 		return err
 	}
 	defer c.Close()
-	told, failed, err := app.ImportCalendar(ctx, store, c, y, cfg.Logger(stdout))
+	p, err := app.ImportCalendar(ctx, store, c, y, stdout)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "calendar %d imported: %d holidays, %d make-up workdays; %d open cases told to recompute their deadlines\n",
-		y.Year, len(y.Holidays), len(y.Workdays), told)
-	if failed > 0 {
-		return fmt.Errorf("%d open cases could not be told; run the import again", failed)
-	}
+	fmt.Fprintf(stdout, "calendar %d imported: %d holidays, %d make-up workdays; %d open cases told to recompute their deadlines (%d had just ended)\n",
+		y.Year, len(y.Holidays), len(y.Workdays), p.Signalled, p.Ended)
 	return nil
 }
 

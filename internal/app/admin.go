@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
@@ -13,6 +13,7 @@ import (
 	"github.com/petitions/petitions/api"
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/workflows"
 )
 
 // Migrate applies the register's migrations and loads the holiday calendars shipped with the
@@ -43,20 +44,32 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, out io.Writer) error {
 	return nil
 }
 
-// ImportCalendar stores one year of holidays and tells every open case, so running cases
-// recompute their deadlines. It returns how many cases were told and how many could not be
-// (repeating the import is harmless).
-func ImportCalendar(ctx context.Context, store *register.Store, c client.Client, y calendar.Year, log *slog.Logger) (told, failed int, err error) {
+// ImportCalendar stores one year of holidays and starts the durable job that tells every open
+// case to recompute its deadlines (workflows.CalendarBroadcast; it needs a worker). It waits
+// for the job, writing its progress to out every few seconds, until it ends or ctx does; the
+// job goes on without the caller, and repeating the import is harmless.
+func ImportCalendar(ctx context.Context, store *register.Store, c client.Client, y calendar.Year, out io.Writer) (workflows.BroadcastProgress, error) {
 	if err := y.Validate(); err != nil {
-		return 0, 0, err
+		return workflows.BroadcastProgress{}, err
 	}
 	if err := store.PutCalendarYear(ctx, y); err != nil {
-		return 0, 0, err
+		return workflows.BroadcastProgress{}, err
 	}
-	nos, err := store.OpenCaseNumbers(ctx)
+	id, err := api.StartCalendarBroadcast(ctx, c, y.Year, time.Now())
 	if err != nil {
-		return 0, 0, err
+		return workflows.BroadcastProgress{}, fmt.Errorf("calendar stored, but the broadcast to open cases did not start (import again): %w", err)
 	}
-	told, failed = api.SignalCalendarChanged(ctx, c, nos, log)
-	return told, failed, nil
+	fmt.Fprintf(out, "calendar %d stored; telling open cases (workflow %s)\n", y.Year, id)
+	for {
+		wctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		p, done := api.WaitCalendarBroadcast(wctx, c, id)
+		cancel()
+		if done {
+			return p, nil
+		}
+		if ctx.Err() != nil {
+			return p, fmt.Errorf("stopped waiting; the broadcast %s goes on: %w", id, ctx.Err())
+		}
+		fmt.Fprintf(out, "  … %d cases told so far (last %s)\n", p.Signalled, p.After)
+	}
 }

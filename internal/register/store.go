@@ -584,3 +584,11 @@ func (s *Store) OpenCaseNumbers(ctx context.Context) ([]string, error) {
 		` ORDER BY case_no`)
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// OpenCaseNumbersAfter lists up to limit open case numbers after the given one, in order: the
+// calendar broadcast pages through them.
+func (s *Store) OpenCaseNumbersAfter(ctx context.Context, after string, limit int) ([]string, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT case_no FROM cases WHERE stage NOT IN `+finalStagesSQL+
+		` AND case_no > $1 ORDER BY case_no LIMIT $2`, after, limit)
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
