@@ -43,6 +43,8 @@ type Stack struct {
 	http     *http.Server
 	listener net.Listener
 	errc     chan error
+	// stopReconciler ends the worker's reconciler loop.
+	stopReconciler context.CancelFunc
 }
 
 // Start connects to PostgreSQL and Temporal and starts what roles asks for. The HTTP listener
@@ -94,6 +96,12 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 			return nil, fmt.Errorf("start worker on %s (task queue %s): %w", cfg.TemporalAddress, workflows.TaskQueue, err)
 		}
 		logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.TemporalAddress)
+		// No registered case stays without its workflow (one worker process sweeps at a time).
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		rec := &worker.Reconciler{Store: store, Temporal: s.temporal, Policies: policies, Log: logger.With("component", "reconciler")}
+		done := make(chan struct{})
+		s.stopReconciler = func() { cancel(); <-done }
+		go func() { defer close(done); rec.Run(rctx) }()
 	}
 	if roles.API {
 		signIn := auth.New(s.pool, auth.Config{})
@@ -172,6 +180,10 @@ func (s *Stack) Stop() {
 		}
 		cancel()
 		s.http = nil
+	}
+	if s.stopReconciler != nil {
+		s.stopReconciler()
+		s.stopReconciler = nil
 	}
 	if s.worker != nil {
 		s.worker.Stop()

@@ -592,3 +592,31 @@ func (s *Store) OpenCaseNumbersAfter(ctx context.Context, after string, limit in
 		` AND case_no > $1 ORDER BY case_no LIMIT $2`, after, limit)
 	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
+
+// CasesWithoutWorkflow lists up to limit cases, oldest first, whose workflow has never reported
+// (seq 0) although they were registered more than age ago: the API committed the row and then
+// could not start the workflow. Personal data is not opened (the reconciler needs none).
+func (s *Store) CasesWithoutWorkflow(ctx context.Context, age time.Duration, limit int) ([]Case, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT `+caseColumns+` FROM cases
+		WHERE seq = 0 AND registered_at < now() - make_interval(secs => $1)
+		ORDER BY registered_at LIMIT $2`, age.Seconds(), limit)
+	return pgx.CollectRows(rows, collectCase)
+}
+
+// TryLock takes a session-level advisory lock named name if no one holds it, so that of
+// several worker processes one does a periodic job; release gives it back. ok is false when
+// another session holds it.
+func (s *Store) TryLock(ctx context.Context, name string) (release func(), ok bool, err error) {
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtext($1))`, name).Scan(&ok); err != nil || !ok {
+		conn.Release()
+		return nil, false, err
+	}
+	return func() {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock(hashtext($1))`, name)
+		conn.Release()
+	}, true, nil
+}
