@@ -57,6 +57,9 @@ type actionRequest struct {
 func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
 	f := fieldErrors{}
 	r.Actor = strings.TrimSpace(r.Actor)
+	if len(r.Actor) > 64 || !validText(r.Actor) {
+		f["actor"] = "must be your staff ID (or left out) of at most 64 characters"
+	}
 	if r.QueryCode != "" {
 		f["query_code"] = "petitioners act through POST /api/v1/public/petitions/{no}/{action}; staff act as themselves"
 	}
@@ -126,17 +129,26 @@ func (s *Server) petitionAction(c *gin.Context) {
 	}
 	key := c.GetHeader(headerIdempotencyKey)
 	in, err := req.validate(key)
-	if err != nil {
+	ifSeq, conditional, herr := ifMatchSeq(c)
+	if err = mergeFieldErrors(err, herr); err != nil {
 		s.fail(c, err)
 		return
+	}
+	if conditional {
+		in.IfSeq = &ifSeq
 	}
 	p := principal(c)
 	if err := checkActorField(p, req.Actor); err != nil {
 		s.fail(c, err)
 		return
 	}
+	// After the scope check, so that a case outside it answers 404 whatever the headers.
 	if _, err := s.scopedCase(c); err != nil {
 		s.fail(c, err)
+		return
+	}
+	if key == "" && !conditional {
+		s.fail(c, errPreconditionRequired("GET /api/v1/petitions/"+no))
 		return
 	}
 	ctx := c.Request.Context()
@@ -150,7 +162,7 @@ func (s *Server) petitionAction(c *gin.Context) {
 	}
 	// The action is part of the update ID: a key reused for another action on the same case
 	// must not return the first action's result.
-	state, err := s.update(ctx, no, update, updateID(name, key), in)
+	state, err := s.update(ctx, no, update, actionUpdateID(name, key, p.StaffID, in), in)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		err = s.explainMissingWorkflow(ctx, no, err)
@@ -159,7 +171,8 @@ func (s *Server) petitionAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, state)
+	setETag(c, state.Seq)
+	s.answer(c, http.StatusOK, state)
 }
 
 // explainMissingWorkflow: an update on a case whose workflow has finished fails with
@@ -222,26 +235,36 @@ func (s *Server) staffActor(ctx context.Context, id string) (workflows.Actor, er
 	return workflows.Actor{ID: st.ID, Name: st.Name, Role: workflows.Role(st.Role), Unit: st.Unit}, nil
 }
 
-// update sends a workflow update and waits for its result. Temporal deduplicates by update ID,
-// so a retried HTTP request with the same Idempotency-Key gets the same outcome.
+// update sends a workflow update and waits for its result, for at most updateWait. Temporal
+// deduplicates by update ID, so a retried HTTP request with the same Idempotency-Key (or the
+// same If-Match) gets the same outcome. When the wait runs out, a look at the workflow tells a
+// plain timeout (504) from a workflow that is failing on the worker or that no worker picks up.
 func (s *Server) update(ctx context.Context, no, name, updateID string, in workflows.ActionInput) (workflows.CaseState, error) {
 	var state workflows.CaseState
 	if s.temporal == nil {
 		return state, errNotConfigured
 	}
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
 	defer cancel()
-	h, err := s.temporal.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+	h, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.WorkflowID(no),
 		UpdateName:   name,
 		UpdateID:     updateID,
 		Args:         []any{in},
 		WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
-	if err != nil {
-		return state, err
+	if err == nil {
+		err = h.Get(uctx, &state)
 	}
-	err = h.Get(ctx, &state)
+	if err != nil && timedOut(err) && ctx.Err() == nil {
+		if stuck := s.workflowTrouble(ctx, no, err); stuck != nil {
+			var w *workflowStuckError
+			if errors.As(stuck, &w) {
+				w.action = true
+			}
+			return state, stuck
+		}
+	}
 	return state, err
 }
 

@@ -96,7 +96,7 @@ func (s *Server) createUnit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, u)
+	s.answer(c, http.StatusCreated, u)
 }
 
 func (s *Server) updateUnit(c *gin.Context) {
@@ -126,7 +126,7 @@ func (s *Server) updateUnit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, u)
+	s.answer(c, http.StatusOK, u)
 }
 
 type routingRuleRequest struct {
@@ -174,7 +174,7 @@ func (s *Server) createRoutingRule(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, r)
+	s.answer(c, http.StatusCreated, r)
 }
 
 func (s *Server) updateRoutingRule(c *gin.Context) {
@@ -200,7 +200,7 @@ func (s *Server) updateRoutingRule(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, r)
+	s.answer(c, http.StatusOK, r)
 }
 
 // listPolicies: the policies this process knows, and whether this office allows each.
@@ -228,7 +228,7 @@ func (s *Server) listPolicies(c *gin.Context) {
 			"allowed": st.Allowed || (!listed && s.devMode), "listed": listed,
 		})
 	}
-	c.JSON(http.StatusOK, gin.H{"policies": out, "development_mode": s.devMode})
+	s.answer(c, http.StatusOK, gin.H{"policies": out, "development_mode": s.devMode})
 }
 
 type policyRequest struct {
@@ -262,7 +262,7 @@ func (s *Server) setPolicy(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"name": name, "allowed": *req.Allowed})
+	s.answer(c, http.StatusOK, gin.H{"name": name, "allowed": *req.Allowed})
 }
 
 // Staff accounts.
@@ -302,7 +302,7 @@ func (s *Server) addStaff(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, gin.H{"id": a.ID, "name": a.Name, "role": a.Role, "unit": a.Unit})
+	s.answer(c, http.StatusCreated, gin.H{"id": a.ID, "name": a.Name, "role": a.Role, "unit": a.Unit})
 }
 
 // updateStaff changes name, role, unit or phone, and disables or enables the account.
@@ -378,7 +378,7 @@ func (s *Server) updateStaff(c *gin.Context) {
 			return
 		}
 	}
-	c.JSON(http.StatusOK, gin.H{"id": a.ID, "name": a.Name, "role": a.Role, "unit": a.Unit})
+	s.answer(c, http.StatusOK, gin.H{"id": a.ID, "name": a.Name, "role": a.Role, "unit": a.Unit})
 }
 
 func otherEnabledAdmin(list []auth.AccountInfo, except string) bool {
@@ -503,7 +503,7 @@ func (s *Server) createToken(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, gin.H{"token": secret, "info": info, "note": "the token is shown once and cannot be shown again"})
+	s.answer(c, http.StatusCreated, gin.H{"token": secret, "info": info, "note": "the token is shown once and cannot be shown again"})
 }
 
 func (s *Server) revokeToken(c *gin.Context) {

@@ -251,7 +251,7 @@ func (s *Server) answerTokens(c *gin.Context, t auth.Tokens, cookie bool) {
 		body["refresh_token"] = t.RefreshToken
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, body)
+	s.answer(c, http.StatusOK, body)
 }
 
 func staffBody(p Principal) gin.H {
@@ -344,7 +344,7 @@ func (s *Server) me(c *gin.Context) {
 		}
 	}
 	slices.Sort(perms)
-	c.JSON(http.StatusOK, gin.H{"staff": staffBody(p), "via": p.Via, "expires_at": p.ExpiresAt, "permissions": perms})
+	s.answer(c, http.StatusOK, gin.H{"staff": staffBody(p), "via": p.Via, "expires_at": p.ExpiresAt, "permissions": perms})
 }
 
 // authorizeCodec admits codec server requests from supervisors (bearer token or the browser

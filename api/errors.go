@@ -2,11 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -27,6 +29,7 @@ import (
 const (
 	appErrInvalidAction = workflows.ErrorInvalidAction // not allowed in this stage or for this actor → 422
 	appErrInvalidInput  = workflows.ErrorInvalidInput  // the action's fields are wrong → 400
+	appErrStale         = workflows.ErrorStale         // If-Match named a seq the case has left → 412
 )
 
 // fieldErrors is a failed validation: field (or query parameter) name → what is wrong.
@@ -75,6 +78,35 @@ type terminatedError struct{ caseNo string }
 
 func (e *terminatedError) Error() string { return "terminated matter: " + e.caseNo }
 
+// preconditionRequiredError: an action came with neither an Idempotency-Key nor an If-Match,
+// so a retry could not be told from a second action (428).
+type preconditionRequiredError struct{ msg string }
+
+func (e *preconditionRequiredError) Error() string { return e.msg }
+
+// workflowStuckError: the case's workflow did not answer because its workflow task keeps
+// failing on the worker, or because no worker picks it up. Engineers must look at the worker
+// (its logs, whether it runs); the workflow service itself is fine, and saying it is
+// unavailable would send them to the wrong place.
+type workflowStuckError struct {
+	caseNo string
+	reason string // what was seen, for the answer
+	err    error  // the call that failed
+	action bool   // the call was an action, whose answer says what became of it
+}
+
+func (e *workflowStuckError) Error() string {
+	msg := "case " + e.caseNo + ": " + e.reason
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+func (e *workflowStuckError) Unwrap() error { return e.err }
+
+// errTimeoutRetry is the 504 message: true for both ways of making an action repeatable.
+const errTimeoutRetry = "timed out waiting for the workflow service or the register; the request may still complete: retry with the same Idempotency-Key or If-Match to get its outcome (it is applied once)"
+
 // errSignInRefused is the one answer to a failed sign-in.
 const errSignInRefused = "staff ID or password is wrong; after repeated failures an account is locked for a while"
 
@@ -109,6 +141,9 @@ func classify(err error) (int, gin.H) {
 		tooMany  *tooManyError
 		locked   *auth.LockedError
 		invalid  *auth.InvalidError
+		precond  *preconditionRequiredError
+		stuck    *workflowStuckError
+		slow     *backendSlowError
 	)
 	switch {
 	case err == nil:
@@ -152,10 +187,26 @@ func classify(err error) (int, gin.H) {
 		return http.StatusUnprocessableEntity, gin.H{"error": appErr.Message()}
 	case refusal(err, appErrInvalidInput, &appErr):
 		return http.StatusBadRequest, gin.H{"error": appErr.Message()}
+	case refusal(err, appErrStale, &appErr):
+		return http.StatusPreconditionFailed, gin.H{"error": appErr.Message() + " (GET the case for its current ETag)"}
+	case errors.As(err, &precond):
+		return http.StatusPreconditionRequired, gin.H{"error": precond.msg}
+	case errors.As(err, &stuck):
+		msg := stuck.reason
+		if stuck.action {
+			msg += ". The action has not been applied yet and may be once the worker recovers: retry it with the same Idempotency-Key or If-Match to learn its outcome (it is applied once)"
+		}
+		return http.StatusServiceUnavailable, gin.H{"error": msg, "case_no": stuck.caseNo}
+	case errors.As(err, &actErr) && permanentActivityFailure(actErr, &appErr):
+		// The action was admitted, but an activity it needs refused for good (e.g. a deadline
+		// the calendar cannot compute): retrying cannot help; the case is unchanged.
+		return http.StatusUnprocessableEntity, gin.H{"error": "the action cannot be carried out: " + appErr.Message() + "; nothing was changed"}
 	case errors.As(err, &actErr):
 		// The action was admitted but an activity it needed (the register, the calendar)
 		// kept failing: an outage, not a mistake; the case is unchanged.
 		return http.StatusServiceUnavailable, gin.H{"error": "the case could not be updated because a backing service failed; nothing was changed, try again later"}
+	case errors.As(err, &slow):
+		return http.StatusServiceUnavailable, gin.H{"error": slow.what + " did not answer within " + slow.wait.String() + "; try again later"}
 	case errors.Is(err, register.ErrInvalidInput):
 		// The store's invalid-input errors are written for callers (e.g. a bad cursor).
 		return http.StatusBadRequest, gin.H{"error": err.Error()}
@@ -171,7 +222,7 @@ func classify(err error) (int, gin.H) {
 	case errors.As(err, &started):
 		return http.StatusConflict, gin.H{"error": "the case's workflow already exists and may not be started again"}
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &deadline), errors.As(err, &updTO):
-		return http.StatusGatewayTimeout, gin.H{"error": "timed out waiting for the workflow service or the register; the request may still complete: retry with the same Idempotency-Key"}
+		return http.StatusGatewayTimeout, gin.H{"error": errTimeoutRetry}
 	case errors.Is(err, context.Canceled), errors.As(err, &canceled):
 		return statusClientClosedRequest, gin.H{"error": "request cancelled"}
 	case errors.As(err, &unavail), errors.As(err, &exhaust), errors.Is(err, errNotConfigured), registerDown(err):
@@ -199,6 +250,18 @@ func registerDown(err error) bool {
 	return false
 }
 
+// permanentActivityFailure reports an activity that failed with a non-retryable application
+// error (its cause), which it stores in out.
+func permanentActivityFailure(actErr *temporal.ActivityError, out **temporal.ApplicationError) bool {
+	for e := actErr.Unwrap(); e != nil; e = errors.Unwrap(e) {
+		if ae, ok := e.(*temporal.ApplicationError); ok && ae.NonRetryable() {
+			*out = ae
+			return true
+		}
+	}
+	return false
+}
+
 // refusal finds a workflow refusal of the given type anywhere in err's chain: a handler may
 // wrap it, and the first ApplicationError in the chain is then the wrapper.
 func refusal(err error, typ string, out **temporal.ApplicationError) bool {
@@ -213,8 +276,15 @@ func refusal(err error, typ string, out **temporal.ApplicationError) bool {
 
 // fail answers the request with err mapped by classify. Server-side failures are logged with
 // the request ID, which the body repeats so staff can quote it.
-func (s *Server) fail(c *gin.Context, err error) {
+func (s *Server) fail(c *gin.Context, err error) { s.failWith(c, err, nil) }
+
+// failWith answers like fail, with extra fields beside the error (e.g. the case a failed
+// registration has nevertheless created).
+func (s *Server) failWith(c *gin.Context, err error, extra gin.H) {
 	status, body := classify(err)
+	for k, v := range extra {
+		body[k] = v
+	}
 	rid := c.GetString(ctxRequestID)
 	var tooMany *tooManyError
 	switch {
@@ -232,7 +302,12 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.log.DebugContext(c.Request.Context(), "request refused",
 			"status", status, "error", err, "request_id", rid)
 	}
-	c.AbortWithStatusJSON(status, body)
+	b, err := json.Marshal(inZone(body, s.zone))
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error","request_id":`+strconv.Quote(rid)+`}`)
+	}
+	c.Abort()
+	c.Data(status, "application/json; charset=utf-8", b)
 }
 
 // readinessReason is a short, non-sensitive reading of a dependency failure for /readyz.

@@ -33,6 +33,7 @@ import (
 	"unicode/utf8"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/workflows"
@@ -152,6 +153,11 @@ func (c *captureTemporal) UpdateWorkflow(_ context.Context, o client.UpdateWorkf
 	return nil, errNotConfigured
 }
 
+// QueryWorkflow fails like an unconfigured service: reads then answer from the register.
+func (c *captureTemporal) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
+	return nil, errNotConfigured
+}
+
 type fuzzEnv struct {
 	s   *Server
 	reg *fuzzRegister
@@ -201,10 +207,16 @@ func postRequest(path string, body []byte, header ...string) *http.Request {
 }
 
 // checkStatus fails on a 5xx other than "not configured", and on "not configured" when
-// nothing passed validation (reached says whether a fake recorded a validated request).
+// nothing passed validation (reached says whether a fake recorded a validated request). Every
+// answer is JSON (jsonBody has decoded it) or the monthly CSV.
 func checkStatus(t *testing.T, what string, w *httptest.ResponseRecorder, body map[string]any, reached bool) {
 	t.Helper()
+	ct := w.Header().Get("Content-Type")
 	switch {
+	case !strings.HasPrefix(ct, "application/json") && !(w.Code == http.StatusOK && strings.HasPrefix(ct, "text/csv")):
+		t.Fatalf("%s: status %d with content type %q: %.200q", what, w.Code, ct, w.Body.String())
+	case strings.HasPrefix(ct, "application/json") && body == nil:
+		t.Fatalf("%s: status %d with a JSON body that is not an object: %.200q", what, w.Code, w.Body.String())
 	case w.Code >= 500 && !isNotConfigured(w.Code, body):
 		t.Fatalf("%s: status %d %v", what, w.Code, body)
 	case w.Code >= 500 && !reached:
@@ -449,7 +461,8 @@ func FuzzActionBody(f *testing.F) {
 		for _, name := range names {
 			env.reset()
 			path := "/api/v1/petitions/2026-000001/" + name
-			w := serveWithin(t, env.s, postRequest(path, body, "Authorization", bearer("clerk")))
+			// With a key, so that a valid body reaches the workflow (without one it is 428).
+			w := serveWithin(t, env.s, postRequest(path, body, "Authorization", bearer("clerk"), headerIdempotencyKey, "fuzz-1"))
 			answer := jsonBody(t, "POST "+path, w)
 			in := env.tc.input
 			checkStatus(t, "POST "+path, w, answer, in != nil)
@@ -490,7 +503,7 @@ func FuzzPublicAction(f *testing.F) {
 		for _, name := range names {
 			env.reset()
 			path := "/api/v1/public/petitions/2026-000001/" + name
-			req := postRequest(path, body)
+			req := postRequest(path, body, headerIdempotencyKey, "fuzz-1")
 			if code != "" {
 				req.Header[http.CanonicalHeaderKey(headerQueryCode)] = []string{code}
 			}

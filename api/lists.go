@@ -124,7 +124,7 @@ func (s *Server) listPetitions(c *gin.Context) {
 	if page.Cases == nil {
 		page.Cases = []register.Case{} // clients iterate; [] rather than null
 	}
-	c.JSON(http.StatusOK, gin.H{"cases": page.Cases, "next_cursor": page.NextCursor})
+	s.answer(c, http.StatusOK, gin.H{"cases": page.Cases, "next_cursor": page.NextCursor})
 }
 
 func (s *Server) listUnits(c *gin.Context) {
@@ -146,5 +146,5 @@ func answerList[T any](s *Server, c *gin.Context, key string, list []T, err erro
 	if list == nil {
 		list = []T{}
 	}
-	c.JSON(http.StatusOK, gin.H{key: list})
+	s.answer(c, http.StatusOK, gin.H{key: list})
 }

@@ -63,7 +63,8 @@ func (s *Server) recoverJSON() gin.HandlerFunc {
 					"panic", r, "stack", string(debug.Stack()),
 					"request_id", c.GetString(ctxRequestID))
 				if !c.Writer.Written() {
-					c.AbortWithStatusJSON(http.StatusInternalServerError,
+					c.Abort()
+					s.answer(c, http.StatusInternalServerError,
 						gin.H{"error": "internal error", "request_id": c.GetString(ctxRequestID)})
 				} else {
 					c.Abort()

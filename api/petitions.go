@@ -100,6 +100,9 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 	required("topic", r.Topic, maxTopic)
 	required("content", r.Content, maxContent)
 	optional("location", r.Location, maxLocation)
+	if len(r.Actor) > 64 || !validText(r.Actor) {
+		f["actor"] = "must be your staff ID (or left out) of at most 64 characters"
+	}
 	switch {
 	case len(r.Petitioners) == 0:
 		f["petitioners"] = "at least one petitioner is required"
@@ -263,17 +266,43 @@ func (s *Server) createPetition(c *gin.Context) {
 	if !created && errors.As(err, &started) {
 		// A retry of a registration whose case has already finished (e.g. rejected at once):
 		// the same key answers the same case, as it stands now.
-		state, err = s.queryState(ctx, row.CaseNo)
+		state, err = s.queryState(ctx, row.CaseNo, s.updateWait)
 	}
 	if err != nil {
-		s.fail(c, err)
+		s.failRegistered(c, row, nc.IdempotencyKey != "", err)
 		return
 	}
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK // idempotent retry: same case, same body
 	}
-	c.JSON(status, registrationBody(row, state))
+	c.Header("Cache-Control", "no-store") // the query code is in it
+	setETag(c, state.Seq)
+	s.answer(c, status, registrationBody(row, state))
+}
+
+// failRegistered answers a registration whose register row exists but whose workflow did not
+// start or confirm in time. The case exists, so the answer names it and carries the query code
+// (the registering clerk is shown it once, at registration), so the petitioner is not sent
+// away without it and nobody registers the petition a second time.
+func (s *Server) failRegistered(c *gin.Context, row register.Case, keyed bool, err error) {
+	status, _ := classify(err)
+	if status < 500 {
+		s.fail(c, err)
+		return
+	}
+	retry := "retry with the same Idempotency-Key to finish it"
+	if !keyed {
+		retry = "do not register the petition again (it would be taken for a repeat of this case); " +
+			"GET /api/v1/petitions/" + row.CaseNo + " shows it. Send an Idempotency-Key with registrations so that a retry finishes the first"
+	}
+	extra := gin.H{
+		"case_no":    row.CaseNo,
+		"query_code": row.QueryCode,
+		"registered": "the petition is registered as case " + row.CaseNo + ", but its workflow has not confirmed: " + retry,
+	}
+	c.Header("Cache-Control", "no-store")
+	s.failWith(c, err, extra)
 }
 
 // answeredAsRepeat deals with an earlier case of the same petitioner and matter: a terminated
@@ -294,7 +323,10 @@ func (s *Server) answeredAsRepeat(c *gin.Context, prior register.Case, nc *regis
 	linked, err := s.linkRepeat(ctx, prior, *nc, clerk)
 	switch {
 	case err == nil:
-		c.JSON(http.StatusOK, linked)
+		if seq, ok := linked["seq"].(float64); ok {
+			setETag(c, int64(seq))
+		}
+		s.answer(c, http.StatusOK, linked)
 		return true
 	case errors.Is(err, errCaseEnded):
 		nc.NotRepeatOf = prior.CaseNo
@@ -412,9 +444,9 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 		),
 	}, workflows.WorkflowName, input)
 
-	ctx, cancel := context.WithTimeout(ctx, updateTimeout)
+	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
 	defer cancel()
-	h, err := s.temporal.UpdateWithStartWorkflow(ctx, client.UpdateWithStartWorkflowOptions{
+	h, err := s.temporal.UpdateWithStartWorkflow(uctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
 			WorkflowID:   wfID,
@@ -423,14 +455,16 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 			WaitForStage: client.WorkflowUpdateStageCompleted,
 		},
 	})
-	if err != nil {
-		return workflows.CaseState{}, err
-	}
 	var state workflows.CaseState
-	if err := h.Get(ctx, &state); err != nil {
-		return workflows.CaseState{}, err
+	if err == nil {
+		err = h.Get(uctx, &state)
 	}
-	return state, nil
+	if err != nil && timedOut(err) && ctx.Err() == nil {
+		if stuck := s.workflowTrouble(ctx, row.CaseNo, err); stuck != nil {
+			return state, stuck
+		}
+	}
+	return state, err
 }
 
 // staticSummary is the one line the Temporal UI shows for the workflow. It is stored sealed
@@ -457,10 +491,12 @@ func registrationBody(row register.Case, state workflows.CaseState) gin.H {
 }
 
 // getPetition answers the register row with the live workflow state. The register is the
-// source for the row; when Temporal cannot answer, the row is still served with state null
-// and the reason, because a clerk on the phone needs the case more than the clock. The
-// petitioners' identity is withheld where authz.go says so, and every read of it is recorded
-// (查阅记录).
+// source for the row. A case in a final stage is served from the register alone (no action can
+// change it, and a query would replay its whole history on a worker); an open case's live state
+// is asked for briefly (queryTimeout), and when the workflow does not answer the register's
+// projection is served at once with the reason ("source": "register", "state_error"), because
+// a clerk on the phone needs the case more than the clock. The petitioners' identity is
+// withheld where authz.go says so, and every read of it is recorded (查阅记录).
 func (s *Server) getPetition(c *gin.Context) {
 	row, err := s.scopedCase(c)
 	if err != nil {
@@ -475,7 +511,7 @@ func (s *Server) getPetition(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	body := gin.H{"case": row, "state": nil, "deadlines": row.Deadline, "repeat_submissions": repeats}
+	body := gin.H{"case": row, "state": nil, "deadlines": registerDeadline(row), "repeat_submissions": repeats, "source": sourceRegister}
 	if !seesIdentity(workflows.Role(p.Role), row.Category) {
 		// The accuser's materials too: file names and references name people.
 		row.Petitioners, row.Attachments = nil, nil
@@ -490,14 +526,42 @@ func (s *Server) getPetition(c *gin.Context) {
 			return
 		}
 	}
-	state, err := s.queryState(ctx, no)
-	if err != nil {
-		body["state_error"] = s.stateErrorReason(ctx, no, err)
-	} else {
-		body["state"] = state
-		body["deadlines"] = state.Deadline
+	seq := row.Seq
+	if state, ok, reason := s.liveState(ctx, row); ok {
+		body["state"], body["deadlines"], body["source"] = state, state.Deadline, sourceWorkflow
+		seq = state.Seq
+	} else if reason != "" {
+		body["state_error"] = reason
 	}
-	c.JSON(http.StatusOK, body)
+	setETag(c, seq)
+	s.answer(c, http.StatusOK, body)
+}
+
+// Where a read's state comes from.
+const (
+	sourceWorkflow = "workflow" // the live state, queried
+	sourceRegister = "register" // the register's projection of the last recorded transition
+)
+
+// liveState queries an open case's workflow. ok is false for a case in a final stage (reason
+// empty: the register has it all) and when the query failed (reason says why).
+func (s *Server) liveState(ctx context.Context, row register.Case) (state workflows.CaseState, ok bool, reason string) {
+	if workflows.Stage(row.Stage).Final() {
+		return state, false, ""
+	}
+	state, err := s.queryState(ctx, row.CaseNo, s.queryWait)
+	if err != nil {
+		return state, false, s.stateErrorReason(ctx, row.CaseNo, err)
+	}
+	return state, true, ""
+}
+
+// registerDeadline is the running clock as the register last recorded it (null if none).
+func registerDeadline(row register.Case) any {
+	if len(row.Deadline) == 0 || string(row.Deadline) == "null" || workflows.Stage(row.Stage).Final() {
+		return nil
+	}
+	return row.Deadline
 }
 
 // scopedCase loads the case named in the path if the signed-in person may see it; a case
@@ -535,8 +599,8 @@ func (s *Server) petitionEvents(c *gin.Context) {
 	answerList(s, c, "events", events, err)
 }
 
-// petitionDeadlines explains the running clock. The live state is preferred; the register's
-// last projection is the fallback, marked by "source".
+// petitionDeadlines explains the running clock: live for an open case, from the register
+// for a closed one and when the workflow does not answer at once (marked by "source").
 func (s *Server) petitionDeadlines(c *gin.Context) {
 	row, err := s.scopedCase(c)
 	if err != nil {
@@ -545,19 +609,20 @@ func (s *Server) petitionDeadlines(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	no := row.CaseNo
-	state, qerr := s.queryState(ctx, no)
-	if qerr == nil {
-		c.JSON(http.StatusOK, gin.H{"case_no": no, "stage": state.Stage, "deadline": state.Deadline, "source": "workflow"})
+	if state, ok, reason := s.liveState(ctx, row); ok {
+		setETag(c, state.Seq)
+		s.answer(c, http.StatusOK, gin.H{"case_no": no, "stage": state.Stage, "deadline": state.Deadline, "source": sourceWorkflow})
+		return
+	} else if reason != "" {
+		setETag(c, row.Seq)
+		s.answer(c, http.StatusOK, gin.H{
+			"case_no": no, "stage": row.Stage, "deadline": registerDeadline(row), "source": sourceRegister,
+			"state_error": reason,
+		})
 		return
 	}
-	var deadline any
-	if len(row.Deadline) > 0 {
-		deadline = row.Deadline
-	}
-	c.JSON(http.StatusOK, gin.H{
-		"case_no": no, "stage": row.Stage, "deadline": deadline, "source": "register",
-		"state_error": s.stateErrorReason(ctx, no, qerr),
-	})
+	setETag(c, row.Seq)
+	s.answer(c, http.StatusOK, gin.H{"case_no": no, "stage": row.Stage, "deadline": registerDeadline(row), "source": sourceRegister})
 }
 
 // reissueQueryCode gives the petitioner a new query code (the old one stops working); the
@@ -576,7 +641,7 @@ func (s *Server) reissueQueryCode(c *gin.Context) {
 	}
 	s.log.InfoContext(c.Request.Context(), "query code reissued", "case_no", row.CaseNo, "staff_id", p.StaffID)
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, gin.H{"case_no": row.CaseNo, "query_code": code})
+	s.answer(c, http.StatusOK, gin.H{"case_no": row.CaseNo, "query_code": code})
 }
 
 // checkPolicyAllowed: registration uses only the policies this office allows. A policy the
@@ -615,12 +680,13 @@ func (s *Server) getCase(ctx context.Context, no string) (register.Case, error) 
 	return row, err
 }
 
-func (s *Server) queryState(ctx context.Context, no string) (workflows.CaseState, error) {
+// queryState asks the case's workflow for its state, waiting at most wait.
+func (s *Server) queryState(ctx context.Context, no string, wait time.Duration) (workflows.CaseState, error) {
 	var state workflows.CaseState
 	if s.temporal == nil {
 		return state, errNotConfigured
 	}
-	ctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	v, err := s.temporal.QueryWorkflow(ctx, workflows.WorkflowID(no), "", workflows.QueryState)
 	if err != nil {
@@ -630,18 +696,30 @@ func (s *Server) queryState(ctx context.Context, no string) (workflows.CaseState
 	return state, err
 }
 
-// stateErrorReason reads a failed state query for the client without internals.
+// stateErrorReason reads a failed state query for the client without internals. A workflow
+// failing on the worker, or waiting for one, is said to be so (workflowTrouble).
 func (s *Server) stateErrorReason(ctx context.Context, no string, err error) string {
-	var nf *serviceerror.NotFound
+	var (
+		nf      *serviceerror.NotFound
+		unavail *serviceerror.Unavailable
+		stuck   *workflowStuckError
+	)
+	if trouble := s.workflowTrouble(ctx, no, err); errors.As(trouble, &stuck) {
+		s.log.WarnContext(ctx, "state query failed", "case_no", no, "error", trouble)
+		return stuck.reason
+	}
 	switch {
 	case errors.As(err, &nf):
 		return "the case's workflow was not found (not started yet, or past retention)"
-	case errors.Is(err, context.DeadlineExceeded):
-		return "the workflow service did not answer within " + queryTimeout.String()
+	case timedOut(err):
+		return "the case's workflow did not answer within " + s.queryWait.String() + "; the register's copy is shown"
 	case errors.Is(err, errNotConfigured):
 		return "the workflow service is not configured"
-	default:
+	case errors.As(err, &unavail):
 		s.log.WarnContext(ctx, "state query failed", "case_no", no, "error", err)
 		return "the workflow service is unavailable"
+	default:
+		s.log.WarnContext(ctx, "state query failed", "case_no", no, "error", err)
+		return "the case's live state could not be read; the register's copy is shown"
 	}
 }

@@ -82,7 +82,7 @@ func (s *Server) stats(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, st)
+	s.answer(c, http.StatusOK, st)
 }
 
 // csvHeader labels the monthly ledger's columns in Chinese with the English key, since the

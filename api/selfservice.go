@@ -81,7 +81,8 @@ func (s *Server) publicCaseView(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, body)
+	setETag(c, row.Seq)
+	s.answer(c, http.StatusOK, body)
 }
 
 func (s *Server) publicView(ctx context.Context, row register.Case) (gin.H, error) {
@@ -195,16 +196,24 @@ func (s *Server) publicAction(c *gin.Context) {
 	}
 	key := c.GetHeader(headerIdempotencyKey)
 	checkIdempotencyKey(key, f)
-	if len(f) > 0 {
-		s.fail(c, f)
+	ifSeq, conditional, herr := ifMatchSeq(c)
+	if err := mergeFieldErrors(f, herr); err != nil {
+		s.fail(c, err)
+		return
+	}
+	if key == "" && !conditional {
+		s.fail(c, errPreconditionRequired("GET /api/v1/public/petitions/"+row.CaseNo))
 		return
 	}
 	in := workflows.ActionInput{
 		Actor:      workflows.Actor{ID: "petitioner", Role: workflows.RolePetitioner},
 		Evaluation: req.Evaluation, Reason: req.Reason,
 	}
+	if conditional {
+		in.IfSeq = &ifSeq
+	}
 	ctx := c.Request.Context()
-	_, err = s.update(ctx, row.CaseNo, update, updateID("petitioner-"+name, key), in)
+	state, err := s.update(ctx, row.CaseNo, update, actionUpdateID("petitioner-"+name, key, in.Actor.ID, in), in)
 	var nf *serviceerror.NotFound
 	if errors.As(err, &nf) {
 		err = &unprocessableError{msg: "the case is no longer running (" + stageLabels[workflows.Stage(row.Stage)] + "); no further action is possible"}
@@ -224,5 +233,6 @@ func (s *Server) publicAction(c *gin.Context) {
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, body)
+	setETag(c, state.Seq)
+	s.answer(c, http.StatusOK, body)
 }

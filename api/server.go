@@ -94,6 +94,10 @@ type Config struct {
 	// Burst requests at once, then one per Every (zero: 20 a minute per client address, 10 a
 	// minute per case).
 	SelfServicePerClient, SelfServicePerCase RateLimit
+	// OfficeZone is the zone every instant in an answer is written in (nil: the legal
+	// calendar's, Asia/Shanghai). Dates in parameters and reports stay civil dates of the
+	// legal calendar whatever it is.
+	OfficeZone *time.Location
 }
 
 // RateLimit is Burst requests at once, then one per Every.
@@ -110,24 +114,24 @@ func (r RateLimit) or(def RateLimit) RateLimit {
 }
 
 // Timeouts on calls to other services. An update waits for the workflow to run its handler,
-// which may include activities (recording the transition, computing deadlines), hence longer.
+// which may include activities (recording the transition, computing deadlines), hence longer;
+// it stays well under the 30 s a reverse proxy or a clerk's browser commonly waits, so the API
+// answers (504 with what to do) before anyone in front of it gives up. A read queries the
+// live state briefly and otherwise answers from the register at once.
 const (
-	updateTimeout = 30 * time.Second
-	queryTimeout  = 10 * time.Second
+	updateTimeout = 20 * time.Second
+	queryTimeout  = 2 * time.Second
 	signalTimeout = 10 * time.Second
-	readyTimeout  = 2 * time.Second
+	// describeTimeout bounds the look at a workflow that did not answer (workflowTrouble).
+	describeTimeout = time.Second
+	readyTimeout    = 2 * time.Second
 	// maxBody bounds request bodies: registrations carry attachment metadata, never files.
 	maxBody = 1 << 20
 )
 
-// shanghai is the civil time zone of dates in parameters and reports. Falls back to a fixed
-// +08:00 zone where the tz database is missing (China has no daylight saving time).
-var shanghai = func() *time.Location {
-	if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {
-		return loc
-	}
-	return time.FixedZone("CST", 8*60*60)
-}()
+// shanghai is the civil time zone of dates in parameters and reports: the legal calendar's,
+// where days begin and end (internal/calendar embeds the zone data).
+var shanghai = calendar.Location()
 
 // Server is the HTTP API.
 type Server struct {
@@ -137,6 +141,11 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	engine   *gin.Engine
+	// zone: instants in answers (OfficeZone). updateWait and queryWait bound the workflow
+	// calls (updateTimeout, queryTimeout); tests shorten them.
+	zone       *time.Location
+	updateWait time.Duration
+	queryWait  time.Duration
 
 	auth           Authenticator
 	accounts       Accounts
@@ -158,11 +167,14 @@ func New(cfg Config) *Server {
 		gin.SetMode(gin.ReleaseMode)
 	}
 	s := &Server{
-		reg:      cfg.Register,
-		temporal: cfg.Temporal,
-		policies: cfg.Policies,
-		log:      cfg.Logger,
-		now:      cfg.Now,
+		reg:        cfg.Register,
+		temporal:   cfg.Temporal,
+		policies:   cfg.Policies,
+		log:        cfg.Logger,
+		now:        cfg.Now,
+		zone:       cfg.OfficeZone,
+		updateWait: updateTimeout,
+		queryWait:  queryTimeout,
 
 		auth:           cfg.Auth,
 		accounts:       cfg.Accounts,
@@ -181,6 +193,19 @@ func New(cfg Config) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.zone == nil {
+		s.zone = defaultZone()
+	}
+	// Every call to PostgreSQL has its deadline (backends.go).
+	if s.reg != nil {
+		s.reg = timedRegister{r: s.reg}
+	}
+	if s.auth != nil {
+		s.auth = timedAuth{a: s.auth}
+	}
+	if s.accounts != nil {
+		s.accounts = timedAccounts{acc: s.accounts}
 	}
 	if cfg.Codec != nil {
 		ns := []string{}
@@ -205,9 +230,9 @@ func (s *Server) routes() *gin.Engine {
 	_ = e.SetTrustedProxies(nil)
 	e.HandleMethodNotAllowed = true
 	e.Use(requestID(), s.logRequests(), s.recoverJSON(), limitBody(maxBody))
-	e.NoRoute(func(c *gin.Context) { c.JSON(http.StatusNotFound, gin.H{"error": "no such route"}) })
+	e.NoRoute(func(c *gin.Context) { s.answer(c, http.StatusNotFound, gin.H{"error": "no such route"}) })
 	e.NoMethod(func(c *gin.Context) {
-		c.JSON(http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
+		s.answer(c, http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
 	})
 
 	// Public: probes, the API description, signing in, and the petitioner's self-service.
@@ -271,7 +296,7 @@ func (s *Server) routes() *gin.Engine {
 	return e
 }
 
-func (s *Server) healthz(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) }
+func (s *Server) healthz(c *gin.Context) { s.answer(c, http.StatusOK, gin.H{"status": "ok"}) }
 
 // readyz checks both dependencies in parallel, so a hung database cannot hide a dead Temporal
 // and the whole check stays within readyTimeout.
@@ -304,8 +329,8 @@ func (s *Server) readyz(c *gin.Context) {
 		reasons = append(reasons, "temporal: "+readinessReason(err))
 	}
 	if len(reasons) > 0 {
-		c.JSON(http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reasons": reasons})
+		s.answer(c, http.StatusServiceUnavailable, gin.H{"status": "unavailable", "reasons": reasons})
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ok"})
+	s.answer(c, http.StatusOK, gin.H{"status": "ok"})
 }

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -37,24 +39,78 @@ func oneOf(allowed []string) string { return "must be one of " + strings.Join(al
 
 // decodeJSON reads one JSON object from the body into v. Unknown fields are refused so a
 // misspelt field ("handeler") is reported rather than silently dropped. Every failure is a
-// client error: malformed JSON → badRequestError, a wrong type → a field error.
+// client error: malformed JSON → badRequestError, a wrong type → a field error. A body that is
+// not UTF-8 (e.g. GBK from a misconfigured client) is refused naming the fields that hold the
+// bad bytes: encoding/json would quietly turn them into U+FFFD and the text would be lost.
 func decodeJSON(c *gin.Context, v any) error {
 	if c.Request.Body == nil || c.Request.Body == http.NoBody {
 		return &badRequestError{"request body is empty; expected a JSON object"}
 	}
-	dec := json.NewDecoder(c.Request.Body)
+	raw, err := io.ReadAll(c.Request.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return err
+		}
+		return &badRequestError{"the request body could not be read"}
+	}
+	if !utf8.Valid(raw) {
+		return notUTF8(raw)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return err
-		}
 		return &badRequestError{"request body must hold exactly one JSON object"}
 	}
 	return nil
+}
+
+// errNotUTF8 is what a string with bytes that are not UTF-8 is told.
+const errNotUTF8 = "must be UTF-8 text (the request holds bytes that are not UTF-8: send the body in UTF-8)"
+
+// notUTF8 names the fields of a body whose strings hold invalid UTF-8: each run of bad bytes
+// is replaced by a NUL escape, the body decoded as plain JSON, and the strings holding a NUL
+// named (a NUL is refused in every field anyway). A body that does not decode even then is
+// refused as a whole.
+func notUTF8(raw []byte) error {
+	var doc any
+	if err := json.Unmarshal(bytes.ToValidUTF8(raw, []byte(`\u0000`)), &doc); err != nil {
+		return &badRequestError{"request body is not UTF-8 JSON"}
+	}
+	f := fieldErrors{}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case string:
+			if strings.ContainsRune(x, 0) {
+				f[path] = errNotUTF8
+			}
+		case map[string]any:
+			for k, e := range x {
+				name := k
+				if path != "" {
+					name = path + "." + k
+				}
+				if strings.ContainsRune(k, 0) {
+					f[strings.ReplaceAll(name, "\x00", "\uFFFD")] = "is not a field: " + errNotUTF8
+					continue
+				}
+				walk(name, e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	walk("", doc)
+	if len(f) == 0 {
+		return &badRequestError{"request body is not UTF-8 JSON"}
+	}
+	return f
 }
 
 func jsonError(err error) error {

@@ -14,9 +14,12 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -213,9 +216,13 @@ func bearer(t *testing.T, staffID string) []string {
 	return []string{"Authorization", "Bearer " + tokenFor(t, staffID)}
 }
 
-// callRaw sends a request exactly as given.
+// callRaw sends a request as given, except that an action (a POST to
+// /api/v1/[public/]petitions/{no}/{action}) without an Idempotency-Key or If-Match gets a
+// fresh Idempotency-Key, as a client must send one (the API answers 428 otherwise); pass
+// "Idempotency-Key", "" to send none.
 func callRaw(t *testing.T, method, path string, body any, out any, headers ...string) int {
 	t.Helper()
+	headers = withActionKey(method, path, headers)
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -230,7 +237,9 @@ func callRaw(t *testing.T, method, path string, body any, out any, headers ...st
 	}
 	req.Header.Set("Content-Type", "application/json")
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		if headers[i+1] != "" {
+			req.Header.Set(headers[i], headers[i+1])
+		}
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -272,3 +281,23 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() bo
 	}
 	t.Fatalf("timed out after %s waiting for %s", timeout, what)
 }
+
+// actionPath matches the action endpoints (not the query-code reissue, which is no action).
+var actionPath = regexp.MustCompile(`^/api/v1/(public/)?petitions/[^/]+/([a-z-]+)$`)
+
+// withActionKey adds a fresh Idempotency-Key to an action that carries neither one nor
+// If-Match. An empty value given for either header means "send none" and is dropped.
+func withActionKey(method, path string, headers []string) []string {
+	m := actionPath.FindStringSubmatch(path)
+	if method != http.MethodPost || m == nil || m[2] == "query-code" {
+		return headers
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if h := http.CanonicalHeaderKey(headers[i]); h == "Idempotency-Key" || h == "If-Match" {
+			return headers
+		}
+	}
+	return append(slices.Clone(headers), "Idempotency-Key", "e2e-"+strconv.FormatInt(time.Now().UnixNano(), 36)+"-"+strconv.FormatInt(keySeq.Add(1), 10))
+}
+
+var keySeq atomic.Int64

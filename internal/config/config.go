@@ -12,6 +12,11 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	// Embedded zone data: the office zone must load where the host has no tz database.
+	_ "time/tzdata"
+
+	"github.com/petitions/petitions/internal/calendar"
 )
 
 // Config holds every setting of the service. The environment variable of each field is
@@ -48,6 +53,10 @@ type Config struct {
 	// SelfServicePerClient / SelfServicePerCase: the petitioner self-service rate limits.
 	SelfServicePerClient Rate
 	SelfServicePerCase   Rate
+	// OfficeZone is the zone the API writes every instant in (PETITIONS_OFFICE_TIME_ZONE, an
+	// IANA name; the legal calendar's, Asia/Shanghai, by default). Day boundaries of deadlines
+	// and reports stay the legal calendar's.
+	OfficeZone *time.Location
 }
 
 // Rate is a request rate written "N/min" (also /s, /h): N requests at once, then one every
@@ -108,6 +117,7 @@ var Settings = []Setting{
 	{"secure-cookies", "PETITIONS_SECURE_COOKIES", "false", "mark browser session cookies Secure (set when served over TLS)"},
 	{"self-service-per-client", "PETITIONS_SELF_SERVICE_PER_CLIENT", "20/min", "petitioner self-service requests allowed per client address"},
 	{"self-service-per-case", "PETITIONS_SELF_SERVICE_PER_CASE", "10/min", "petitioner self-service requests allowed per case"},
+	{"office-time-zone", "PETITIONS_OFFICE_TIME_ZONE", calendar.Location().String(), "IANA time zone every instant in the API's answers is written in"},
 }
 
 // Parse reads the environment through getenv, then the flags in args. It returns the
@@ -169,10 +179,27 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 	if c.SelfServicePerCase, err = parseRate("self-service-per-case", *vals["self-service-per-case"]); err != nil {
 		return Config{}, nil, err
 	}
+	if c.OfficeZone, err = parseZone("office-time-zone", *vals["office-time-zone"]); err != nil {
+		return Config{}, nil, err
+	}
 	if _, err := fmt.Sscan(*vals["worker-concurrency"], &c.WorkerConcurrency); err != nil {
 		return Config{}, nil, fmt.Errorf("worker-concurrency: not a number: %q", *vals["worker-concurrency"])
 	}
 	return c, fs.Args(), c.validate()
+}
+
+// parseZone loads an IANA time zone by name ("Asia/Shanghai"). "Local" and the empty name are
+// refused: the office's zone must not depend on the host's settings.
+func parseZone(name, v string) (*time.Location, error) {
+	v = strings.TrimSpace(v)
+	if v == "" || v == "Local" {
+		return nil, fmt.Errorf("%s must name an IANA time zone such as Asia/Shanghai, not %q", name, v)
+	}
+	loc, err := time.LoadLocation(v)
+	if err != nil {
+		return nil, fmt.Errorf("%s: unknown time zone %q (an IANA name such as Asia/Shanghai)", name, v)
+	}
+	return loc, nil
 }
 
 func parseBool(name, v string) (bool, error) {

@@ -3,6 +3,7 @@ package config_test
 import (
 	"io"
 	"testing"
+	"time"
 
 	"github.com/petitions/petitions/internal/config"
 )
@@ -27,6 +28,8 @@ func TestInvalidSettings(t *testing.T) {
 		"log format":         {"LOG_FORMAT": "xml"},
 		"cert without key":   {"TEMPORAL_TLS_CERT": "c.pem"},
 		"worker concurrency": {"WORKER_CONCURRENCY": "many"},
+		"office time zone":   {"PETITIONS_OFFICE_TIME_ZONE": "Mars/Olympus_Mons"},
+		"host's local zone":  {"PETITIONS_OFFICE_TIME_ZONE": "Local"},
 	} {
 		if _, _, err := config.Parse("api", nil, func(k string) string { return env[k] }, io.Discard); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -42,5 +45,29 @@ func TestTLS(t *testing.T) {
 	c.TemporalTLSCA = "/no/such/ca.pem"
 	if _, err := c.TLS(); err == nil {
 		t.Fatal("missing CA file accepted")
+	}
+}
+
+// The office zone is Asia/Shanghai by default, from the embedded zone data (no host tz
+// database needed), and any IANA zone by setting.
+func TestOfficeZone(t *testing.T) {
+	c, _, err := config.Parse("api", nil, func(string) string { return "" }, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.OfficeZone == nil || c.OfficeZone.String() != "Asia/Shanghai" {
+		t.Fatalf("default office zone %v, want Asia/Shanghai", c.OfficeZone)
+	}
+	if _, off := time.Date(2026, 5, 14, 0, 0, 0, 0, c.OfficeZone).Zone(); off != 8*3600 {
+		t.Errorf("Asia/Shanghai offset %d s", off)
+	}
+	env := map[string]string{"PETITIONS_OFFICE_TIME_ZONE": "Asia/Urumqi"}
+	c, _, err = config.Parse("api", nil, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.OfficeZone.String() != "Asia/Urumqi" {
+		t.Fatalf("zone from the environment: %v %v", c.OfficeZone, err)
+	}
+	c, _, err = config.Parse("api", []string{"--office-time-zone", "UTC"}, func(k string) string { return env[k] }, io.Discard)
+	if err != nil || c.OfficeZone != time.UTC && c.OfficeZone.String() != "UTC" {
+		t.Fatalf("zone from the flag: %v %v", c.OfficeZone, err)
 	}
 }
