@@ -3,11 +3,21 @@ GO ?= go
 # Never let the go command fetch a newer toolchain: the project pins the installed Go.
 export GOTOOLCHAIN := local
 
-.PHONY: run test build vet lint unit e2e bench record-histories clean
+.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean
 
-## run: the whole stack on embedded defaults (PostgreSQL, Temporal + Web UI, worker, API)
+# The dev stack's data folder, and whether it runs a worker in its own process.
+DEV_DIR ?= .dev
+WORKER ?= true
+
+## run: the whole stack on embedded defaults (PostgreSQL, Temporal + Web UI, worker, API);
+## `make run WORKER=false` leaves the worker out, for separate workers (make run-worker)
 run: bin/devstack
-	./bin/devstack
+	./bin/devstack --dir=$(DEV_DIR) --worker=$(WORKER)
+
+## run-worker: one more worker process for the stack of `make run` (its settings: $(DEV_DIR)/worker.env)
+run-worker: bin/petitiond
+	@test -f $(DEV_DIR)/worker.env || { echo "no $(DEV_DIR)/worker.env: start the dev stack first (make run)" >&2; exit 1; }
+	set -a && . "$(abspath $(DEV_DIR))/worker.env" && set +a && exec ./bin/petitiond worker
 
 ## build: the service binary and the dev stack
 build: bin/petitiond bin/devstack

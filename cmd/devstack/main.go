@@ -1,6 +1,8 @@
 // Command devstack runs the whole petitions system on one machine for development: a local
 // PostgreSQL, the in-process Temporal server with its Web UI, the worker and the API.
-// `make run` starts it. It is the only binary that links the Temporal server.
+// `make run` starts it; `make run WORKER=false` (--worker=false) leaves the worker out, for
+// separate `petitiond worker` processes (`make run-worker`). It is the only binary that links
+// the Temporal server.
 package main
 
 import (
@@ -11,10 +13,13 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/petitions/petitions/internal/config"
 	"github.com/petitions/petitions/internal/devstack"
+	"github.com/petitions/petitions/workflows"
 )
 
 func main() {
@@ -38,6 +43,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	uiPort := fs.Int("ui-port", 8233, "Temporal Web UI port")
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "HTTP API address")
 	noSeed := fs.Bool("no-seed", false, "do not load the demo district")
+	withWorker := fs.Bool("worker", true, "run the worker in this process; false: start `petitiond worker` processes yourself (the banner says how)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,7 +57,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	stack, err := devstack.Start(ctx, devstack.Options{
 		Dir: *dir, DatabaseURL: getenv("DATABASE_URL"), PostgresPort: *pgPort,
 		TemporalPort: *tPort, UIPort: *uiPort, HTTPAddr: *httpAddr,
-		Config: cfg, Logger: logger, Seed: !*noSeed,
+		Config: cfg, Logger: logger, Seed: !*noSeed, NoWorker: !*withWorker,
 	})
 	if err != nil {
 		return err
@@ -75,8 +81,72 @@ supervisor.zhao, reviewer.district, admin.office, …) has the password %[6]s, e
 and send the access_token as "Authorization: Bearer …". Production accounts never get it.
 
 `, stack.Service.Addr(), ui, stack.Temporal.HostPort(), stack.DatabaseURL, stack.Config.KeyFile, devstack.DevPassword)
-	err = stack.Service.Wait(ctx)
+	envFile, err := writeWorkerEnv(*dir, stack.WorkerEnv())
+	if err != nil {
+		stack.Stop()
+		return err
+	}
+	makeArgs := ""
+	if *dir != ".dev" {
+		makeArgs = " DEV_DIR=" + shellQuote(*dir)
+	}
+	how := fmt.Sprintf("  make run-worker%s   (reads %s)\nor by hand:\n  %s go run ./cmd/petitiond worker",
+		makeArgs, envFile, workerCommand(stack.WorkerEnv()))
+	if *withWorker {
+		fmt.Fprintf(stdout, "Worker: one runs in this process. More may join the task queue %q:\n%s\n\n", workflows.TaskQueue, how)
+	} else {
+		fmt.Fprintf(stdout, "Worker: none in this process (--worker=false); cases wait until a worker polls the task queue %q.\nStart one or more in other terminals:\n%s\n\n", workflows.TaskQueue, how)
+	}
+	err = stack.Wait(ctx)
 	fmt.Fprintln(stdout, "stopping: API, worker and Temporal client, then the Temporal server, then PostgreSQL")
 	stack.Stop()
 	return err
+}
+
+// writeWorkerEnv writes the worker's environment, one shell assignment a line, to worker.env
+// in the stack's folder (owner only, like the keys it names), for `make run-worker`.
+func writeWorkerEnv(dir string, env []string) (string, error) {
+	var b strings.Builder
+	b.WriteString("# Written by the dev stack at each start: the environment of a `petitiond worker` for it.\n")
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		if k == "PETITIONS_KEYS" {
+			continue // key material stays in the environment it came from
+		}
+		b.WriteString(k + "=" + shellQuote(v) + "\n")
+	}
+	path := filepath.Join(dir, "worker.env")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		return "", fmt.Errorf("worker environment: %w", err)
+	}
+	return path, nil
+}
+
+// workerCommand is the environment of a worker process as shell assignments; key material
+// given in PETITIONS_KEYS is not printed.
+func workerCommand(env []string) string {
+	parts := make([]string, 0, len(env))
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		switch k {
+		case "LOG_LEVEL", "LOG_FORMAT", "TEMPORAL_NAMESPACE":
+			if v == "info" || v == "text" || v == "default" {
+				continue // the worker's defaults
+			}
+		case "PETITIONS_KEYS":
+			parts = append(parts, `PETITIONS_KEYS="$PETITIONS_KEYS"`)
+			continue
+		}
+		parts = append(parts, k+"="+shellQuote(v))
+	}
+	return strings.Join(parts, " ")
+}
+
+func shellQuote(v string) string {
+	if v != "" && strings.IndexFunc(v, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:@,+=", r))
+	}) < 0 {
+		return v
+	}
+	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
 }

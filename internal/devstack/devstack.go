@@ -1,6 +1,11 @@
 // Package devstack starts the whole system on one machine with embedded defaults: a local
 // PostgreSQL, the in-process Temporal server with its Web UI, migrations, the demo district,
 // the worker and the API. `make run` and the end-to-end tests use it.
+//
+// The stack can run without its own worker (Options.NoWorker), for `petitiond worker`
+// processes started with WorkerEnv; and its parts can be stopped and started again one by one
+// (StopPostgres/StartPostgres, StopTemporal/StartTemporal, StopWorker/StartWorker), so tests
+// can inject the faults a production office meets.
 package devstack
 
 import (
@@ -15,6 +20,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,6 +59,9 @@ type Options struct {
 	Seed bool
 	// TemporalDynamicConfig overrides settings of the embedded Temporal server (tests).
 	TemporalDynamicConfig map[string]any
+	// NoWorker starts the API without a worker in this process: cases wait until a worker
+	// polls the task queue, e.g. `petitiond worker` processes started with WorkerEnv.
+	NoWorker bool
 }
 
 // Stack is a running dev stack.
@@ -69,6 +78,13 @@ type Stack struct {
 	Config config.Config
 	lock   *os.File
 	log    *slog.Logger
+
+	// mu serialises the fault controls (Stop…/Start… of the parts) and Stop.
+	mu sync.Mutex
+	// workerInService: Service runs the in-process worker beside the API (the default).
+	workerInService bool
+	// worker is an in-process worker started apart from the API by StartWorker.
+	worker *app.Stack
 }
 
 // SearchAttributes are the contract's search attributes, for registration on the server.
@@ -177,10 +193,11 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 		}
 	}
 	s.Config = cfg
-	s.Service, err = app.Start(ctx, cfg, app.Roles{API: true, Worker: true}, o.Logger)
+	s.Service, err = app.Start(ctx, cfg, app.Roles{API: true, Worker: !o.NoWorker}, o.Logger)
 	if err != nil {
 		return nil, err
 	}
+	s.workerInService = !o.NoWorker
 	if o.UIPort != 0 {
 		if err := s.startUIGate(cfg, o.UIPort, o.Logger); err != nil {
 			return nil, err
@@ -276,6 +293,8 @@ func (u uiSignIn) SignOut(ctx context.Context, token string) error {
 
 // Stop shuts down in reverse order: API and worker, then Temporal, then PostgreSQL.
 func (s *Stack) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.uiGate != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_ = s.uiGate.Shutdown(ctx)
@@ -289,6 +308,10 @@ func (s *Stack) Stop() {
 	if s.Service != nil {
 		s.Service.Stop()
 		s.Service = nil
+	}
+	if s.worker != nil {
+		s.worker.Stop()
+		s.worker = nil
 	}
 	if s.Temporal != nil {
 		s.Temporal.Stop()
