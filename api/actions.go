@@ -246,6 +246,7 @@ func (s *Server) update(ctx context.Context, no, name, updateID string, in workf
 	}
 	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
 	defer cancel()
+	uctx, unwatch := s.watchTemporal(uctx)
 	h, err := s.temporal.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
 		WorkflowID:   workflows.WorkflowID(no),
 		UpdateName:   name,
@@ -256,7 +257,9 @@ func (s *Server) update(ctx context.Context, no, name, updateID string, in workf
 	if err == nil {
 		err = h.Get(uctx, &state)
 	}
-	if err != nil && timedOut(err) && ctx.Err() == nil {
+	err = unwatch(err)
+	var down *temporalDownError
+	if err != nil && !errors.As(err, &down) && timedOut(err) && ctx.Err() == nil {
 		if stuck := s.workflowTrouble(ctx, no, err); stuck != nil {
 			var w *workflowStuckError
 			if errors.As(stuck, &w) {

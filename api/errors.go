@@ -144,6 +144,7 @@ func classify(err error) (int, gin.H) {
 		precond  *preconditionRequiredError
 		stuck    *workflowStuckError
 		slow     *backendSlowError
+		down     *temporalDownError
 	)
 	switch {
 	case err == nil:
@@ -191,6 +192,9 @@ func classify(err error) (int, gin.H) {
 		return http.StatusPreconditionFailed, gin.H{"error": appErr.Message() + " (GET the case for its current ETag)"}
 	case errors.As(err, &precond):
 		return http.StatusPreconditionRequired, gin.H{"error": precond.msg}
+	case errors.As(err, &down):
+		return http.StatusServiceUnavailable, gin.H{"error": "the workflow service stopped answering while the request waited for it; " +
+			"the request may still complete: retry with the same Idempotency-Key or If-Match to get its outcome (it is applied once)"}
 	case errors.As(err, &stuck):
 		msg := stuck.reason
 		if stuck.action {

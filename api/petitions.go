@@ -446,6 +446,7 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 
 	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
 	defer cancel()
+	uctx, unwatch := s.watchTemporal(uctx)
 	h, err := s.temporal.UpdateWithStartWorkflow(uctx, client.UpdateWithStartWorkflowOptions{
 		StartWorkflowOperation: op,
 		UpdateOptions: client.UpdateWorkflowOptions{
@@ -459,7 +460,9 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 	if err == nil {
 		err = h.Get(uctx, &state)
 	}
-	if err != nil && timedOut(err) && ctx.Err() == nil {
+	err = unwatch(err)
+	var down *temporalDownError
+	if err != nil && !errors.As(err, &down) && timedOut(err) && ctx.Err() == nil {
 		if stuck := s.workflowTrouble(ctx, row.CaseNo, err); stuck != nil {
 			return state, stuck
 		}
@@ -566,6 +569,10 @@ func registerDeadline(row register.Case) any {
 
 // scopedCase loads the case named in the path if the signed-in person may see it; a case
 // outside their scope answers 404 like an unknown one, so case numbers cannot be probed.
+//
+// The register follows the workflow a moment behind (transitions reach it through the case's
+// outbox), so a case that has just moved to a reviewer's unit may not show it yet: an open case
+// the register puts outside the scope is checked once more against its live state.
 func (s *Server) scopedCase(c *gin.Context) (register.Case, error) {
 	no, err := caseNoParam(c)
 	if err != nil {
@@ -580,10 +587,37 @@ func (s *Server) scopedCase(c *gin.Context) (register.Case, error) {
 	if err != nil {
 		return register.Case{}, err
 	}
-	if !inScope(sc, row) {
-		return register.Case{}, &notFoundError{what: "case " + no}
+	if inScope(sc, row) {
+		return row, nil
 	}
-	return row, nil
+	if !workflows.Stage(row.Stage).Final() && s.temporal != nil {
+		if state, qerr := s.queryState(ctx, no, s.queryWait); qerr == nil {
+			live := row
+			withState(&live, state)
+			if inScope(sc, live) {
+				return row, nil
+			}
+		}
+	}
+	return register.Case{}, &notFoundError{what: "case " + no}
+}
+
+// withState brings a register row up to the workflow's state where the state is newer (the
+// register may lag behind it): stage, units, people and the dates an action changes.
+func withState(row *register.Case, st workflows.CaseState) {
+	if st.Seq <= row.Seq || st.CaseNo != "" && st.CaseNo != row.CaseNo {
+		return
+	}
+	row.Seq, row.Stage = st.Seq, string(st.Stage)
+	row.Unit, row.SuggestedUnit, row.Handler, row.Leader = st.Unit, st.SuggestedUnit, st.Handler, st.Leader
+	row.ReviewUnit, row.ReReviewUnit = st.ReviewUnit, st.ReReviewUnit
+	row.Overdue, row.EscalationLevel, row.Evaluation = st.Overdue, st.EscalationLevel, st.Evaluation
+	row.AcceptedAt, row.RepliedAt, row.ClosedAt = st.AcceptedAt, st.RepliedAt, st.ClosedAt
+	row.DueAt = nil
+	if st.Deadline != nil && !st.Stage.Final() {
+		due := st.Deadline.Due
+		row.DueAt = &due
+	}
 }
 
 func (s *Server) petitionEvents(c *gin.Context) {

@@ -165,6 +165,7 @@ type fakeTemporal struct {
 	updates  []client.UpdateWorkflowOptions
 	pending  *workflowpb.PendingWorkflowTaskInfo // what DescribeWorkflowExecution shows
 	pollers  int                                 // workers polling the task queue
+	down     bool                                // the health check fails
 	// applied counts applications per update ID, as Temporal would: once.
 	applied map[string]int
 }
@@ -252,6 +253,17 @@ func (f *fakeTemporal) DescribeTaskQueue(context.Context, string, enums.TaskQueu
 		r.Pollers = append(r.Pollers, &taskqueuepb.PollerInfo{Identity: "worker"})
 	}
 	return r, nil
+}
+
+func (f *fakeTemporal) CheckHealth(ctx context.Context, _ *client.CheckHealthRequest) (*client.CheckHealthResponse, error) {
+	f.mu.Lock()
+	down := f.down
+	f.mu.Unlock()
+	if down {
+		<-ctx.Done() // a server that does not answer
+		return nil, ctx.Err()
+	}
+	return &client.CheckHealthResponse{}, nil
 }
 
 type fakeHandle struct {
@@ -842,5 +854,70 @@ func TestOpenAPIPreconditions(t *testing.T) {
 		if doc.Paths[p]["get"].Responses["200"].Headers["ETag"] == nil {
 			t.Errorf("GET %s: 200 without ETag", p)
 		}
+	}
+}
+
+// #12: when the workflow service stops answering while an action or a registration waits for
+// it, the API says so (503) within seconds instead of waiting out updateWait.
+func TestTemporalDownAnsweredWithinSeconds(t *testing.T) {
+	env := newRobustEnv(t, openCase("2026-000001", workflows.StageHandling))
+	env.tc.hang, env.tc.down = true, true
+	env.s.healthEvery = 100 * time.Millisecond // checks take healthTimeout (1.5 s) each to fail
+	start := time.Now()
+	w, body := do(t, env.s, http.MethodPost, "/api/v1/petitions/2026-000001/supervise", `{"opinion":"x"}`,
+		"Authorization", bearer("supervisor"), "Idempotency-Key", "k1")
+	took := time.Since(start)
+	if msg, _ := body["error"].(string); w.Code != http.StatusServiceUnavailable || !strings.Contains(msg, "stopped answering") ||
+		!strings.Contains(msg, "same Idempotency-Key or If-Match") || took > 2*healthTimeout+time.Second {
+		t.Errorf("action while Temporal is down: %d after %s %v", w.Code, took, body)
+	}
+	w, body = do(t, env.s, http.MethodPost, "/api/v1/petitions", validPetition(), "Idempotency-Key", "reg-2")
+	if w.Code != http.StatusServiceUnavailable || body["case_no"] != "2026-000777" || body["query_code"] == nil {
+		t.Errorf("registration while Temporal is down: %d %v", w.Code, body)
+	}
+	// A healthy service is waited for as long as updateWait.
+	env.tc.down = false
+	env.s.updateWait = 500 * time.Millisecond
+	if w, _ := do(t, env.s, http.MethodPost, "/api/v1/petitions/2026-000001/supervise", `{"opinion":"x"}`,
+		"Authorization", bearer("supervisor"), "Idempotency-Key", "k2"); w.Code != http.StatusGatewayTimeout {
+		t.Errorf("slow but healthy: %d, want 504", w.Code)
+	}
+}
+
+// The register follows the workflow a moment behind (the outbox): a case that has just moved
+// to a reviewer's unit is in their scope by its live state, and a petitioner's action answers
+// the stage it brought about, not the register's previous one.
+func TestRegisterLagBehindTheWorkflow(t *testing.T) {
+	row := openCase("2026-000001", workflows.StageReplied)
+	env := newRobustEnv(t, row)
+	env.tc.state.Stage, env.tc.state.Unit, env.tc.state.ReviewUnit = workflows.StageReview, "construction", testUnit
+	env.tc.state.Seq = row.Seq + 1
+	if w, body := do(t, env.s, http.MethodGet, "/api/v1/petitions/2026-000001", nil, "Authorization", bearer("reviewer")); w.Code != 200 {
+		t.Errorf("reviewer reading a case just moved to their unit: %d %v", w.Code, body)
+	}
+	env.tc.state.ReviewUnit = "elsewhere"
+	if w, _ := do(t, env.s, http.MethodGet, "/api/v1/petitions/2026-000001", nil, "Authorization", bearer("reviewer")); w.Code != 404 {
+		t.Errorf("reviewer reading a case of another unit: %d, want 404", w.Code)
+	}
+
+	// The fake answers its state with the seq raised: the workflow has moved to review, the
+	// register still says replied.
+	env.tc.state.Stage, env.tc.state.Seq = workflows.StageReview, row.Seq
+	w, body := do(t, env.s, http.MethodPost, "/api/v1/public/petitions/2026-000001/request-review", `{"reason":"不服"}`,
+		"Authorization", "", "X-Query-Code", fuzzQueryCode, "Idempotency-Key", "rr-1")
+	if w.Code != 200 || body["stage"] != "review" || body["stage_label"] != stageLabels[workflows.StageReview] {
+		t.Fatalf("request-review answered from the lagging register: %d %v", w.Code, body)
+	}
+	var st workflows.CaseState
+	st.CaseNo, st.Stage, st.Seq = "2026-000001", workflows.StageReview, row.Seq+1
+	lagging := row
+	withState(&lagging, st)
+	if lagging.Stage != "review" || lagging.Seq != row.Seq+1 || lagging.DueAt != nil {
+		t.Errorf("withState: %+v", lagging)
+	}
+	older := row
+	st.Seq = row.Seq - 1
+	if withState(&older, st); older.Stage != row.Stage {
+		t.Errorf("withState applied an older state: %+v", older)
 	}
 }

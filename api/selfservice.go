@@ -222,11 +222,12 @@ func (s *Server) publicAction(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	// Answer what the petitioner sees, after the register has caught up with the action.
-	row2, err := s.reg.Get(ctx, row.CaseNo)
-	if err == nil {
+	// Answer what the petitioner sees: the register's row (and its replies) with what the
+	// action changed, from the workflow's answer, since the register may not have caught up.
+	if row2, err := s.reg.Get(ctx, row.CaseNo); err == nil {
 		row = row2
 	}
+	withState(&row, state)
 	body, err := s.publicView(ctx, row)
 	if err != nil {
 		s.fail(c, err)

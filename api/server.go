@@ -143,9 +143,10 @@ type Server struct {
 	engine   *gin.Engine
 	// zone: instants in answers (OfficeZone). updateWait and queryWait bound the workflow
 	// calls (updateTimeout, queryTimeout); tests shorten them.
-	zone       *time.Location
-	updateWait time.Duration
-	queryWait  time.Duration
+	zone        *time.Location
+	updateWait  time.Duration
+	queryWait   time.Duration
+	healthEvery time.Duration // how often a waiting update checks the workflow service
 
 	auth           Authenticator
 	accounts       Accounts
@@ -167,14 +168,15 @@ func New(cfg Config) *Server {
 		gin.SetMode(gin.ReleaseMode)
 	}
 	s := &Server{
-		reg:        cfg.Register,
-		temporal:   cfg.Temporal,
-		policies:   cfg.Policies,
-		log:        cfg.Logger,
-		now:        cfg.Now,
-		zone:       cfg.OfficeZone,
-		updateWait: updateTimeout,
-		queryWait:  queryTimeout,
+		reg:         cfg.Register,
+		temporal:    cfg.Temporal,
+		policies:    cfg.Policies,
+		log:         cfg.Logger,
+		now:         cfg.Now,
+		zone:        cfg.OfficeZone,
+		updateWait:  updateTimeout,
+		queryWait:   queryTimeout,
+		healthEvery: healthEvery,
 
 		auth:           cfg.Auth,
 		accounts:       cfg.Accounts,

@@ -87,3 +87,75 @@ func noWorker(no, seen string, cause error) error {
 	return &workflowStuckError{caseNo: no, err: cause,
 		reason: seen + ": are the workers running? (petitiond worker, task queue " + workflows.TaskQueue + ")"}
 }
+
+// While the API waits for an update, the workflow service may stop answering altogether (a
+// restart, a network split): the SDK then retries its connection until the wait runs out. A
+// watch checks the service's health meanwhile and gives up early, with a 503, once it has
+// failed healthChecks times in a row, so a clerk is told within seconds, not after updateWait.
+const (
+	healthEvery   = 3 * time.Second
+	healthTimeout = 1500 * time.Millisecond
+	healthChecks  = 2
+)
+
+// temporalDownError: the workflow service stopped answering while a request waited for it.
+type temporalDownError struct{ err error }
+
+func (e *temporalDownError) Error() string {
+	msg := "the workflow service stopped answering its health check"
+	if e.err != nil {
+		msg += ": " + e.err.Error()
+	}
+	return msg
+}
+func (e *temporalDownError) Unwrap() error { return e.err }
+
+var errTemporalDown = errors.New("the workflow service stopped answering")
+
+// watchTemporal returns a context that is cancelled when the workflow service fails its health
+// check healthChecks times in a row, and a function that ends the watch and wraps the call's
+// error in a *temporalDownError if that is why it ended.
+func (s *Server) watchTemporal(ctx context.Context) (context.Context, func(error) error) {
+	wctx, cancel := context.WithCancelCause(ctx)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(s.healthEvery)
+		defer t.Stop()
+		failed := 0
+		for {
+			select {
+			case <-stop:
+				return
+			case <-wctx.Done():
+				return
+			case <-t.C:
+			}
+			hctx, hcancel := context.WithTimeout(wctx, healthTimeout)
+			_, err := s.temporal.CheckHealth(hctx, &client.CheckHealthRequest{})
+			hcancel()
+			switch {
+			case wctx.Err() != nil:
+				return
+			case err == nil:
+				failed = 0
+			default:
+				if failed++; failed >= healthChecks {
+					cancel(errTemporalDown)
+					return
+				}
+			}
+		}
+	}()
+	return wctx, func(err error) error {
+		close(stop)
+		<-done
+		down := errors.Is(context.Cause(wctx), errTemporalDown)
+		cancel(nil)
+		if err != nil && down && ctx.Err() == nil {
+			return &temporalDownError{err: err}
+		}
+		return err
+	}
+}
