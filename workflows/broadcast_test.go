@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
@@ -50,6 +52,7 @@ func (o *openCases) signal(_ context.Context, numbers []string) (workflows.Signa
 
 func broadcastEnv(o *openCases) *testsuite.TestWorkflowEnvironment {
 	var suite testsuite.WorkflowTestSuite
+	suite.SetLogger(log.NewStructuredLogger(slog.New(slog.DiscardHandler)))
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflowWithOptions(workflows.CalendarBroadcast, workflow.RegisterOptions{Name: workflows.CalendarBroadcastWorkflow})
 	env.RegisterActivityWithOptions(o.page, activity.RegisterOptions{Name: workflows.ActivityOpenCasesPage})

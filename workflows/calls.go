@@ -56,10 +56,35 @@ func boundedOptions(summary string, attempts int32) workflow.ActivityOptions {
 	}
 }
 
-func computeDeadline(ctx workflow.Context, req calendar.Request) (Explanation, error) {
-	ctx = workflow.WithActivityOptions(ctx, boundedOptions("compute "+req.Clock+" deadline", 10))
+// localOptions: a short read or computation run as a local activity, in the workflow task that
+// needs it: one marker event in the history instead of three activity events and another
+// workflow task. Retries are few and quick; the caller falls back to a regular activity (or
+// answers the clerk) when they run out.
+func localOptions(summary string, attempts int32) workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: lookupTimeout,
+		Summary:             summary,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    200 * time.Millisecond,
+			BackoffCoefficient: 2,
+			MaximumInterval:    2 * time.Second,
+			MaximumAttempts:    attempts,
+		},
+	}
+}
+
+// computeDeadline computes a clock for an action the clerk waits for. local: as a local
+// activity (runs from the outbox version on), else as the regular activity older runs used.
+func computeDeadline(ctx workflow.Context, req calendar.Request, local bool) (Explanation, error) {
+	summary := "compute " + req.Clock + " deadline"
+	var f workflow.Future
+	if local {
+		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(summary, 5)), ActivityComputeDeadline, req)
+	} else {
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, boundedOptions(summary, 10)), ActivityComputeDeadline, req)
+	}
 	var exp Explanation
-	err := workflow.ExecuteActivity(ctx, ActivityComputeDeadline, req).Get(ctx, &exp)
+	err := f.Get(ctx, &exp)
 	if err != nil {
 		return Explanation{}, fmt.Errorf("compute %s deadline: %w", req.Clock, err)
 	}
@@ -70,9 +95,12 @@ func computeDeadline(ctx workflow.Context, req calendar.Request) (Explanation, e
 // the case must not end up without a clock, so it retries through an outage of any length.
 // Activity retries add nothing to the history; only a refusal (a malformed request) returns.
 func computeDeadlineDurable(ctx workflow.Context, req calendar.Request) (Explanation, error) {
+	exp, err := computeDeadline(ctx, req, true)
+	if err == nil || permanent(err) {
+		return exp, err
+	}
 	ctx = workflow.WithActivityOptions(ctx, durableOptions("compute "+req.Clock+" deadline", lookupTimeout))
-	var exp Explanation
-	err := workflow.ExecuteActivity(ctx, ActivityComputeDeadline, req).Get(ctx, &exp)
+	err = workflow.ExecuteActivity(ctx, ActivityComputeDeadline, req).Get(ctx, &exp)
 	if err != nil {
 		return Explanation{}, fmt.Errorf("compute %s deadline: %w", req.Clock, err)
 	}
@@ -118,11 +146,20 @@ func notify(ctx workflow.Context, n Notice) error {
 // recordTransitions hands a batch of transitions to the register, oldest first. Outages are
 // retried inside the activity for as long as they last (no history grows meanwhile); only a
 // refusal for good (ErrorTransitionRefused) comes back, and the caller marks the case stuck.
+//
+// The first try is a local activity in the workflow task that recorded the transitions (one
+// marker event; an action's answer needs no further workflow task); when the register does not
+// take them within a few quick retries, a regular activity retries for as long as it takes.
 func recordTransitions(ctx workflow.Context, ts []Transition) error {
 	first, last := ts[0].Event, ts[len(ts)-1].Event
 	summary := fmt.Sprintf("record #%d %s", first.Seq, first.Type)
 	if len(ts) > 1 {
 		summary = fmt.Sprintf("record #%d–#%d (%s … %s)", first.Seq, last.Seq, first.Type, last.Type)
+	}
+	lctx := workflow.WithLocalActivityOptions(ctx, localOptions(summary, 3))
+	err := workflow.ExecuteLocalActivity(lctx, ActivityRecordTransitions, ts).Get(ctx, nil)
+	if err == nil || permanent(err) || ctx.Err() != nil {
+		return err
 	}
 	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, registerTimeout))
 	return workflow.ExecuteActivity(ctx, ActivityRecordTransitions, ts).Get(ctx, nil)
@@ -139,10 +176,16 @@ func describeCancellation(ctx workflow.Context) CancelRequest {
 	return req
 }
 
-func lookupUnit(ctx workflow.Context, code string) (UnitInfo, error) {
-	ctx = workflow.WithActivityOptions(ctx, boundedOptions("look up unit "+code, 5))
+func lookupUnit(ctx workflow.Context, code string, local bool) (UnitInfo, error) {
+	summary := "look up unit " + code
+	var f workflow.Future
+	if local {
+		f = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(summary, 5)), ActivityLookupUnit, code)
+	} else {
+		f = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, boundedOptions(summary, 5)), ActivityLookupUnit, code)
+	}
 	var u UnitInfo
-	if err := workflow.ExecuteActivity(ctx, ActivityLookupUnit, code).Get(ctx, &u); err != nil {
+	if err := f.Get(ctx, &u); err != nil {
 		// An unknown unit is the clerk's typo, not an outage: say so in the action's answer.
 		var ae *temporal.ApplicationError
 		if errors.As(err, &ae) && ae.Type() == errorUnknownUnit {

@@ -92,7 +92,7 @@ func (p *petition) recompute(ctx workflow.Context, d Deadline) (Deadline, error)
 }
 
 func (p *petition) compute(ctx workflow.Context, d Deadline, o *dueOverride) (Deadline, error) {
-	exp, err := computeDeadline(ctx, p.request(d, o))
+	exp, err := computeDeadline(ctx, p.request(d, o), p.outbox)
 	if err != nil {
 		return Deadline{}, err
 	}

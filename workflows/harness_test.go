@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -95,6 +96,16 @@ func (f *fakes) RecordTransition(_ context.Context, t workflows.Transition) erro
 }
 
 func (f *fakes) RecordTransitions(ctx context.Context, ts []workflows.Transition) error {
+	// A local activity gets its arguments unserialized; the register stores JSON. Round-trip
+	// them, so the tests see what the register would.
+	b, err := json.Marshal(ts)
+	if err != nil {
+		return err
+	}
+	ts = nil
+	if err := json.Unmarshal(b, &ts); err != nil {
+		return err
+	}
 	for _, t := range ts {
 		f.mu.Lock()
 		seen := len(f.transitions) > 0 && f.transitions[len(f.transitions)-1].Event.Seq >= t.Event.Seq

@@ -87,7 +87,11 @@ func (p *petition) restore(ctx workflow.Context, carry json.RawMessage) error {
 // notice is in flight. The server suggests it when the history grows long; timers are
 // re-armed by the next run from the absolute deadlines in the state.
 func (p *petition) continueAsNew(ctx workflow.Context) error {
-	// A calendar change counted but not handled yet goes along.
+	// A calendar change not handled yet goes along: those counted, and those delivered in this
+	// very task that the loop has not taken yet.
+	for workflow.GetSignalChannel(ctx, SignalCalendarChanged).ReceiveAsync(nil) {
+		p.calendarSignals++
+	}
 	p.CalendarPending = p.CalendarPending || p.calendarSignals != p.calendarSeen
 	in := p.Input
 	in.Carry = nil
@@ -127,6 +131,8 @@ type petition struct {
 	// that validators (which cannot call activities) know whether a higher unit exists, and so
 	// escalations know whom to notify.
 	Units map[string]UnitInfo `json:"units"`
+	// UnitsAt is when each unit was looked up (outbox runs).
+	UnitsAt map[string]time.Time `json:"units_at,omitempty"`
 	// Fired are the ladder steps of the running clock that have fired.
 	Fired ladderFired `json:"fired"`
 	// Override is set when a supervisor replaced the running clock's due instant.
@@ -254,12 +260,9 @@ func (p *petition) setup(ctx workflow.Context) error {
 // run is the main loop: it keeps one timer armed for the next ladder step (or window expiry) of
 // the running clock and waits for it, for a change of state, or for a calendar signal.
 func (p *petition) run(ctx workflow.Context) (CaseState, error) {
+	// Calendar signals stay in their channel until the loop takes them (no goroutine holds a
+	// delivered signal where a hand-over could miss it).
 	calendarCh := workflow.GetSignalChannel(ctx, SignalCalendarChanged)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for calendarCh.Receive(ctx, nil) {
-			p.calendarSignals++
-		}
-	})
 
 	var armed *armedStep
 	for !p.State.Stage.Final() {
@@ -296,11 +299,14 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 
 		gen := p.gen
 		err := workflow.Await(ctx, func() bool {
-			return p.gen != gen || p.calendarSignals != p.calendarSeen || (armed != nil && armed.ready()) ||
-				p.cancelRequests != p.cancelSeen || p.wantsContinue(ctx)
+			return p.gen != gen || calendarCh.Len() > 0 || p.calendarSignals != p.calendarSeen ||
+				(armed != nil && armed.ready()) || p.cancelRequests != p.cancelSeen || p.wantsContinue(ctx)
 		})
 		if err != nil {
 			return p.State, err
+		}
+		for calendarCh.ReceiveAsync(nil) {
+			p.calendarSignals++
 		}
 
 		if p.cancelRequests != p.cancelSeen {
@@ -539,26 +545,45 @@ func (p *petition) close(ctx workflow.Context, stage Stage) {
 
 // learnUnit asks the register about a unit and its parent and remembers both: the parent
 // decides whether a review (or re-review) is possible and who the superior unit's leader is.
+//
+// From the outbox version on, a unit looked up less than unitFreshFor ago is taken from the
+// state (registration looked up the suggested unit; accepting into it needs no second look).
 func (p *petition) learnUnit(ctx workflow.Context, code string) error {
-	u, err := lookupUnit(ctx, code)
+	u, err := p.unit(ctx, code)
 	if err != nil {
 		return err
+	}
+	if u.Parent != "" {
+		if _, err := p.unit(ctx, u.Parent); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unitFreshFor is how long a unit's directory entry (head, leader, parent) is trusted.
+const unitFreshFor = 24 * time.Hour
+
+func (p *petition) unit(ctx workflow.Context, code string) (UnitInfo, error) {
+	now := workflow.Now(ctx)
+	if u, ok := p.Units[code]; ok && p.outbox && now.Sub(p.UnitsAt[code]) < unitFreshFor {
+		return u, nil
+	}
+	u, err := lookupUnit(ctx, code, p.outbox)
+	if err != nil {
+		return UnitInfo{}, err
 	}
 	if u.Code == "" {
 		u.Code = code
 	}
-	if u.Parent != "" {
-		parent, err := lookupUnit(ctx, u.Parent)
-		if err != nil {
-			return err
-		}
-		if parent.Code == "" {
-			parent.Code = u.Parent
-		}
-		p.Units[parent.Code] = parent
-	}
 	p.Units[code] = u
-	return nil
+	if p.outbox {
+		if p.UnitsAt == nil {
+			p.UnitsAt = map[string]time.Time{}
+		}
+		p.UnitsAt[code] = now
+	}
+	return u, nil
 }
 
 // parentOf returns the known parent of a unit, "" if it has none or is unknown.
