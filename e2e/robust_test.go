@@ -145,3 +145,44 @@ func TestWorkflowRefusesTextTheRegisterCannotStore(t *testing.T) {
 		t.Errorf("events %v", got)
 	}
 }
+
+// historyEvents counts the events of a case's current run.
+func historyEvents(t *testing.T, caseNo string) (int, map[string]int) {
+	t.Helper()
+	it := stack.Service.Temporal().GetWorkflowHistory(context.Background(), workflows.WorkflowID(caseNo), "", false, 0)
+	n, kinds := 0, map[string]int{}
+	for it.HasNext() {
+		ev, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+		kinds[ev.GetEventType().String()]++
+	}
+	return n, kinds
+}
+
+// The engine's work per case is what the process needs (issue 10's budget): register + accept
+// within 30 history events, the standard lifecycle (register → accept → reply → evaluate →
+// closed) within 60. Measured on the real server.
+func TestHistoryBudgetPerCase(t *testing.T) {
+	r := registerCase(t, "default", petitioner(), "history budget")
+	act(t, r.CaseNo, "accept", map[string]any{"actor": clerk, "unit": "construction", "handler": handler}, http.StatusOK)
+	n, kinds := historyEvents(t, r.CaseNo)
+	t.Logf("register + accept: %d events %v", n, kinds)
+	if n > 30 {
+		t.Errorf("register + accept took %d history events, budget 30: %v", n, kinds)
+	}
+	act(t, r.CaseNo, "reply", map[string]any{"actor": handler, "opinion": "wages paid"}, http.StatusOK)
+	act(t, r.CaseNo, "evaluate", map[string]any{"actor": "petitioner", "query_code": r.QueryCode, "evaluation": "satisfied"}, http.StatusOK)
+	waitRegister(t, r.CaseNo, "closed")
+	eventually(t, 20*time.Second, "the workflow to complete", func() bool {
+		desc, err := stack.Service.Temporal().DescribeWorkflowExecution(context.Background(), workflows.WorkflowID(r.CaseNo), "")
+		return err == nil && desc.GetWorkflowExecutionInfo().GetStatus().String() == "Completed"
+	})
+	n, kinds = historyEvents(t, r.CaseNo)
+	t.Logf("lifecycle to closed: %d events %v", n, kinds)
+	if n > 60 {
+		t.Errorf("the standard lifecycle took %d history events, budget 60: %v", n, kinds)
+	}
+}
