@@ -119,6 +119,7 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 			Codec: sealing.NewCodec(keys), CodecOrigins: cfg.CodecCORSOrigins, Namespace: cfg.TemporalNamespace,
 			SelfServicePerClient: rateLimit(cfg.SelfServicePerClient),
 			SelfServicePerCase:   rateLimit(cfg.SelfServicePerCase),
+			OfficeZone:           cfg.OfficeZone,
 		})
 		s.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
