@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -80,6 +82,9 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		logger.Info("sealed personal data written before sealing existed", "rows", n)
 	}
 	if roles.Worker {
+		if err := checkSearchAttributes(ctx, s.temporal, cfg.TemporalNamespace, logger); err != nil {
+			return nil, err
+		}
 		var n notify.Notifier = notify.Log{Logger: logger.With("component", "notifier")}
 		if cfg.NotifyWebhookURL != "" {
 			n = notify.Webhook{URL: cfg.NotifyWebhookURL}
@@ -273,4 +278,28 @@ func rateLimit(r config.Rate) api.RateLimit {
 		return api.RateLimit{}
 	}
 	return api.RateLimit{Every: r.Per / time.Duration(r.N), Burst: r.N}
+}
+
+// checkSearchAttributes refuses to run a worker on a namespace that lacks one of the cases'
+// search attributes: the first case to set it would fail its workflow tasks until someone
+// registers it. A cluster that does not let this client list them is trusted, with a warning.
+func checkSearchAttributes(ctx context.Context, c client.Client, namespace string, logger *slog.Logger) error {
+	lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	have, err := c.OperatorService().ListSearchAttributes(lctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		logger.Warn("cannot list the namespace's search attributes; make sure every Petition* attribute is registered (README)", "error", err)
+		return nil
+	}
+	var missing []string
+	for _, k := range workflows.SearchAttributeKeys {
+		if _, ok := have.GetCustomAttributes()[k.GetName()]; !ok {
+			missing = append(missing, fmt.Sprintf("--name %s --type %s", k.GetName(), k.GetValueType()))
+		}
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("namespace %s lacks search attributes the cases set; register them once: temporal operator search-attribute create --namespace %s %s",
+			namespace, namespace, strings.Join(missing, " "))
+	}
+	return nil
 }
