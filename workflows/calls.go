@@ -21,21 +21,27 @@ const (
 	activityTimeout = 30 * time.Second // notices: an office's webhook may be slow
 	registerTimeout = 10 * time.Second // one PostgreSQL transaction per transition
 	lookupTimeout   = 5 * time.Second  // a read or a calendar computation
+
+	// registerRetryMax is the longest back-off of register work during an outage: one attempt
+	// per waiting case every 10 s is little load, and the register catches up quickly.
+	registerRetryMax = 10 * time.Second
 )
 
 // errorUnknownUnit is the error type LookupUnit returns for a unit the register does not have.
 const errorUnknownUnit = "UnknownUnit"
 
 // durableOptions: the register and the notifier must never lose an event, so these retry until
-// the outage ends, backing off to once a minute.
-func durableOptions(summary string, timeout time.Duration) workflow.ActivityOptions {
+// the outage ends. Register work backs off to every 10 s (registerRetryMax), so the register
+// catches up within seconds of coming back, and an action answered after an outage is not
+// held behind a long back-off; notices to an office's webhook back off to once a minute.
+func durableOptions(summary string, timeout, maxInterval time.Duration) workflow.ActivityOptions {
 	return workflow.ActivityOptions{
 		StartToCloseTimeout: timeout,
 		Summary:             summary,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    time.Second,
 			BackoffCoefficient: 2,
-			MaximumInterval:    time.Minute,
+			MaximumInterval:    maxInterval,
 			MaximumAttempts:    0, // unlimited
 		},
 	}
@@ -99,7 +105,7 @@ func computeDeadlineDurable(ctx workflow.Context, req calendar.Request) (Explana
 	if err == nil || permanent(err) {
 		return exp, err
 	}
-	ctx = workflow.WithActivityOptions(ctx, durableOptions("compute "+req.Clock+" deadline", lookupTimeout))
+	ctx = workflow.WithActivityOptions(ctx, durableOptions("compute "+req.Clock+" deadline", lookupTimeout, registerRetryMax))
 	err = workflow.ExecuteActivity(ctx, ActivityComputeDeadline, req).Get(ctx, &exp)
 	if err != nil {
 		return Explanation{}, fmt.Errorf("compute %s deadline: %w", req.Clock, err)
@@ -113,7 +119,7 @@ func computeDeadlineDurable(ctx workflow.Context, req calendar.Request) (Explana
 // The caller holds the case mutex, so later events queue behind this one and stay in order.
 func recordTransition(ctx workflow.Context, t Transition) error {
 	summary := fmt.Sprintf("record #%d %s", t.Event.Seq, t.Event.Type)
-	actx := workflow.WithActivityOptions(ctx, durableOptions(summary, activityTimeout))
+	actx := workflow.WithActivityOptions(ctx, durableOptions(summary, activityTimeout, time.Minute))
 	for {
 		err := workflow.ExecuteActivity(actx, ActivityRecordTransition, t).Get(actx, nil)
 		if err == nil || temporal.IsCanceledError(err) || ctx.Err() != nil {
@@ -139,7 +145,7 @@ func permanent(err error) bool {
 
 func notify(ctx workflow.Context, n Notice) error {
 	summary := fmt.Sprintf("notify %s: %s", n.Kind, n.Recipient)
-	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, activityTimeout))
+	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, activityTimeout, time.Minute))
 	return workflow.ExecuteActivity(ctx, ActivityNotify, n).Get(ctx, nil)
 }
 
@@ -161,7 +167,7 @@ func recordTransitions(ctx workflow.Context, ts []Transition) error {
 	if err == nil || permanent(err) || ctx.Err() != nil {
 		return err
 	}
-	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, registerTimeout))
+	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, registerTimeout, registerRetryMax))
 	return workflow.ExecuteActivity(ctx, ActivityRecordTransitions, ts).Get(ctx, nil)
 }
 
