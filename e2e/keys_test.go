@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	historypb "go.temporal.io/api/history/v1"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -82,9 +83,19 @@ func TestKeyRotation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Replayed as a history (the replayer's own namespace), as the replay test does: local
+	// activities are called by name, and a replayer has no activities registered.
 	exec := desc.GetWorkflowExecutionInfo().GetExecution()
-	if err := replayer.ReplayWorkflowExecution(ctx, svc.Temporal().WorkflowService(), nil, "default",
-		workflow.Execution{ID: exec.GetWorkflowId(), RunID: exec.GetRunId()}); err != nil {
+	hist := &historypb.History{}
+	it := svc.Temporal().GetWorkflowHistory(ctx, exec.GetWorkflowId(), exec.GetRunId(), false, 0)
+	for it.HasNext() {
+		e, err := it.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		hist.Events = append(hist.Events, e)
+	}
+	if err := replayer.ReplayWorkflowHistory(nil, hist); err != nil {
 		t.Fatalf("replay with the rotated keys: %v", err)
 	}
 }

@@ -28,7 +28,7 @@ import (
 )
 
 // continueAsNewAfter is the history length at which the test server suggests continue-as-new.
-const continueAsNewAfter = 120
+const continueAsNewAfter = 60
 
 var (
 	stack   *devstack.Stack

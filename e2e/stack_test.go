@@ -96,7 +96,7 @@ func TestOverdueEscalatesUnattended(t *testing.T) {
 		t.Errorf("%s not among overdue registered cases", no)
 	}
 	// The README's ready-made Web UI query finds it: the search attributes follow the case.
-	query := `PetitionOverdue = true AND PetitionUnit = "construction" AND PetitionEscalationLevel = 3 AND PetitionCaseNo = "` + no + `"`
+	query := `PetitionOverdue = true AND PetitionUnit = "construction" AND PetitionEscalationLevel = 3 AND PetitionCaseNo = "` + no + `" AND ExecutionStatus = "Running"`
 	eventually(t, 20*time.Second, "the Web UI query to find the case", func() bool {
 		resp, err := stack.Service.Temporal().ListWorkflow(context.Background(),
 			&workflowservice.ListWorkflowExecutionsRequest{Query: query})

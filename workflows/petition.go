@@ -354,7 +354,11 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 // wait for the register while the run hands over.
 func (p *petition) handOver(ctx workflow.Context) error {
 	p.handingOver = true
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	// Goroutines woken in this task run first (a notice just delivered leaves the state, so the
+	// next run does not send it again): a goroutine started now runs after them.
+	yielded := false
+	workflow.Go(ctx, func(workflow.Context) { yielded = true })
+	if err := workflow.Await(ctx, func() bool { return yielded && workflow.AllHandlersFinished(ctx) }); err != nil {
 		return err
 	}
 	return p.continueAsNew(ctx)
