@@ -103,7 +103,7 @@ func (s *Server) putCalendar(c *gin.Context) {
 	wctx, cancel := context.WithTimeout(ctx, broadcastWait)
 	defer cancel()
 	progress, done := WaitCalendarBroadcast(wctx, s.temporal, id)
-	c.JSON(http.StatusOK, gin.H{"year": y.Year, "broadcast": gin.H{
+	s.answer(c, http.StatusOK, gin.H{"year": y.Year, "broadcast": gin.H{
 		"workflow_id": id, "done": done, "signalled": progress.Signalled, "ended": progress.Ended}})
 }
 
@@ -156,5 +156,5 @@ func (s *Server) getCalendar(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, y)
+	s.answer(c, http.StatusOK, y)
 }
