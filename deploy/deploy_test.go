@@ -220,6 +220,26 @@ func TestComposeServices(t *testing.T) {
 	if !strings.Contains(strings.Join(c.Services["temporal-schema"].Command, " "), "temporal-sql-tool") {
 		t.Error("temporal-schema does not run temporal-sql-tool")
 	}
+	// The schema the admin tools set up is the one their server release expects.
+	_, server, _ := strings.Cut(defaultOf(c.Services["temporal"].Image), ":")
+	for _, name := range []string{"temporal-schema", "temporal-namespace", "temporal-search-attributes"} {
+		if _, tools, _ := strings.Cut(defaultOf(c.Services[name].Image), ":"); tools != server {
+			t.Errorf("service %s runs admin-tools %s beside server %s: keep them the same release", name, tools, server)
+		}
+	}
+	var chart struct {
+		Temporal struct {
+			SearchAttributes struct {
+				Image struct{ Tag string }
+			} `yaml:"searchAttributes"`
+		}
+	}
+	if err := yaml.Unmarshal(readFile(t, "helm/petitiond/values.yaml"), &chart); err != nil {
+		t.Fatal(err)
+	}
+	if tag := chart.Temporal.SearchAttributes.Image.Tag; tag != server {
+		t.Errorf("the chart's admin-tools %s and Compose's server %s differ: bump them together", tag, server)
+	}
 	for _, name := range []string{"migrate", "worker", "api", "petitiond"} {
 		svc := c.Services[name]
 		if svc.Build == nil || svc.Build.Context != ".." || svc.Build.Dockerfile != "Dockerfile" {

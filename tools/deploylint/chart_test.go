@@ -20,7 +20,6 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/lint/support"
 	"helm.sh/helm/v3/pkg/releaseutil"
 	appsv1 "k8s.io/api/apps/v1"
@@ -77,7 +76,7 @@ func render(t *testing.T, vals map[string]any) ([]string, error) {
 	install := action.NewInstall(cfg)
 	install.DryRun, install.ClientOnly, install.Replace = true, true, true
 	install.ReleaseName, install.Namespace = "petitions", "petitions"
-	install.KubeVersion = &chartutil.KubeVersion{Version: "v1.31.0", Major: "1", Minor: "31"}
+	// No KubeVersion: Helm's default capabilities, as a plain `helm template` renders.
 	rel, err := install.Run(ch, vals)
 	if err != nil {
 		return nil, err
