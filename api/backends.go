@@ -22,6 +22,8 @@ const (
 	registerWait = 5 * time.Second
 	// reportWait bounds the statistics and the monthly ledger, which aggregate a period.
 	reportWait = 15 * time.Second
+	// signInWait bounds a sign-in: two short queries and a password hash.
+	signInWait = 15 * time.Second
 )
 
 // backendSlowError: a backing service did not answer within its deadline. It is an outage
@@ -241,7 +243,9 @@ func (t timedRegister) SetPolicyAllowed(ctx context.Context, name string, allowe
 }
 
 func (t timedAuth) SignIn(ctx context.Context, staffID, password string) (auth.Tokens, error) {
-	return within(ctx, t.wait(registerWait), func(ctx context.Context) (auth.Tokens, error) { return t.a.SignIn(ctx, staffID, password) })
+	// A sign-in also hashes the password (argon2id, CPU-bound): on a busy machine that alone can
+	// take seconds, which must not read as a database outage.
+	return within(ctx, t.wait(signInWait), func(ctx context.Context) (auth.Tokens, error) { return t.a.SignIn(ctx, staffID, password) })
 }
 
 func (t timedAuth) Refresh(ctx context.Context, refreshToken string) (auth.Tokens, error) {
