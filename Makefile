@@ -3,7 +3,7 @@ GO ?= go
 # Never let the go command fetch a newer toolchain: the project pins the installed Go.
 export GOTOOLCHAIN := local
 
-.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean
+.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template
 
 # The dev stack's data folder, and whether it runs a worker in its own process.
 DEV_DIR ?= .dev
@@ -50,6 +50,17 @@ e2e:
 ## bench: benchmarks, side by side in one run
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## test-deploy: the Helm chart linted and rendered by Helm's engine, every manifest decoded strictly
+## into the Kubernetes types; deploy/compose.yaml loaded by Compose's loader (module tools/deploylint,
+## fetched through the Go module proxy on first use; the first build takes minutes)
+test-deploy:
+	cd tools/deploylint && $(GO) test -count=1 ./...
+
+## helm-template: print the chart as Helm renders it (helm pinned in tools/deploylint/go.mod)
+helm-template:
+	cd tools/deploylint && $(GO) tool helm template petitions ../../deploy/helm/petitiond \
+	  --namespace petitions --set secrets.existingSecret=petitiond-secrets
 
 ## record-histories: re-record the workflow histories used by the replay test
 record-histories:
