@@ -2,6 +2,8 @@
 package worker
 
 import (
+	"time"
+
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdkworker "go.temporal.io/sdk/worker"
@@ -14,6 +16,12 @@ import (
 // Options tunes the worker; zero values keep the SDK defaults.
 type Options struct {
 	MaxConcurrentActivities int
+	// Pollers per task kind, workflow task slots and the sticky schedule-to-start timeout
+	// (zero: the SDK's defaults).
+	WorkflowPollers       int
+	ActivityPollers       int
+	WorkflowTaskSlots     int
+	StickyScheduleToStart time.Duration
 	// OnFatalError is called when the worker stops for good (e.g. its namespace is gone).
 	OnFatalError func(error)
 }
@@ -21,8 +29,12 @@ type Options struct {
 // New returns a worker on the petitions task queue with the workflow and activities registered.
 func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.Worker {
 	w := sdkworker.New(c, workflows.TaskQueue, sdkworker.Options{
-		MaxConcurrentActivityExecutionSize: opts.MaxConcurrentActivities,
-		OnFatalError:                       opts.OnFatalError,
+		MaxConcurrentActivityExecutionSize:     opts.MaxConcurrentActivities,
+		MaxConcurrentWorkflowTaskPollers:       opts.WorkflowPollers,
+		MaxConcurrentActivityTaskPollers:       opts.ActivityPollers,
+		MaxConcurrentWorkflowTaskExecutionSize: opts.WorkflowTaskSlots,
+		StickyScheduleToStartTimeout:           opts.StickyScheduleToStart,
+		OnFatalError:                           opts.OnFatalError,
 	})
 	Register(w, acts)
 	return w

@@ -89,10 +89,19 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		if cfg.NotifyWebhookURL != "" {
 			n = notify.Webhook{URL: cfg.NotifyWebhookURL}
 		}
+		if cfg.WorkerCacheSize > 0 {
+			// Process-wide in the SDK: the cache of cases whose state a worker keeps between
+			// workflow tasks (a miss replays the history).
+			sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
+		}
 		acts := activities.New(store, n)
 		acts.Temporal = s.temporal
 		s.worker = worker.New(s.temporal, acts, worker.Options{
 			MaxConcurrentActivities: cfg.WorkerConcurrency,
+			WorkflowPollers:         cfg.WorkerWorkflowPollers,
+			ActivityPollers:         cfg.WorkerActivityPollers,
+			WorkflowTaskSlots:       cfg.WorkerWorkflowSlots,
+			StickyScheduleToStart:   cfg.WorkerStickyTimeout,
 			// A worker that died must take the process down, not leave an API whose every
 			// action times out.
 			OnFatalError: func(err error) { s.report(fmt.Errorf("worker stopped: %w", err)) },

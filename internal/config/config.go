@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,6 +36,13 @@ type Config struct {
 	PolicyFile         string
 	NotifyWebhookURL   string
 	WorkerConcurrency  int
+	// Worker tuning (docs: README "Configuration"): pollers per task kind, workflow task slots,
+	// the sticky queue's schedule-to-start timeout, and the workflow cache size.
+	WorkerWorkflowPollers int
+	WorkerActivityPollers int
+	WorkerWorkflowSlots   int
+	WorkerStickyTimeout   time.Duration
+	WorkerCacheSize       int
 	// KeyFile / Keys: the office's keys (internal/sealing): a file, or its JSON text.
 	KeyFile string
 	Keys    string
@@ -105,6 +113,11 @@ var Settings = []Setting{
 	{"policy-file", "PETITIONS_POLICY_FILE", "", "JSON file of deadline policies replacing the built-in ones"},
 	{"notify-webhook", "NOTIFY_WEBHOOK_URL", "", "URL that receives reminders and escalations as JSON POSTs; empty logs them"},
 	{"worker-concurrency", "WORKER_CONCURRENCY", "0", "max concurrent activities per worker (0: SDK default)"},
+	{"worker-workflow-pollers", "WORKER_WORKFLOW_POLLERS", "8", "workflow task pollers per worker (the SDK's 2 leave tasks queued under load)"},
+	{"worker-activity-pollers", "WORKER_ACTIVITY_POLLERS", "4", "activity task pollers per worker"},
+	{"worker-workflow-slots", "WORKER_WORKFLOW_SLOTS", "0", "max concurrent workflow tasks per worker (0: SDK default)"},
+	{"worker-sticky-timeout", "WORKER_STICKY_TIMEOUT", "5s", "how long a case's next workflow task waits for the worker that holds it in cache before any worker takes it"},
+	{"worker-cache-size", "WORKER_CACHE_SIZE", "10000", "cases kept in a worker's workflow cache (each a few tens of kB)"},
 	{"key-file", "PETITIONS_KEY_FILE", "", "file of the office's keys (petitiond keys generate); mode 0600"},
 	{"keys", "PETITIONS_KEYS", "", "the keys file's JSON itself, for secret stores (instead of key-file)"},
 	{"dev", "PETITIONS_DEV_MODE", "false", "development mode: allows the seconds-scale demo policy; never in production"},
@@ -182,8 +195,19 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 	if c.OfficeZone, err = parseZone("office-time-zone", *vals["office-time-zone"]); err != nil {
 		return Config{}, nil, err
 	}
-	if _, err := fmt.Sscan(*vals["worker-concurrency"], &c.WorkerConcurrency); err != nil {
-		return Config{}, nil, fmt.Errorf("worker-concurrency: not a number: %q", *vals["worker-concurrency"])
+	for flagName, dst := range map[string]*int{
+		"worker-concurrency": &c.WorkerConcurrency, "worker-workflow-pollers": &c.WorkerWorkflowPollers,
+		"worker-activity-pollers": &c.WorkerActivityPollers, "worker-workflow-slots": &c.WorkerWorkflowSlots,
+		"worker-cache-size": &c.WorkerCacheSize,
+	} {
+		n, err := strconv.Atoi(strings.TrimSpace(*vals[flagName]))
+		if err != nil || n < 0 {
+			return Config{}, nil, fmt.Errorf("%s: not a number of at least 0: %q", flagName, *vals[flagName])
+		}
+		*dst = n
+	}
+	if c.WorkerStickyTimeout, err = time.ParseDuration(*vals["worker-sticky-timeout"]); err != nil || c.WorkerStickyTimeout <= 0 {
+		return Config{}, nil, fmt.Errorf("worker-sticky-timeout: not a positive duration: %q", *vals["worker-sticky-timeout"])
 	}
 	return c, fs.Args(), c.validate()
 }
