@@ -21,7 +21,7 @@ func TestMigrateIsIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"0001_init", "0002_text_search", "0003_repeat_submissions", "0004_sign_in"}; !slices.Equal(applied, want) {
+	if want := versions(all); !slices.Equal(applied, want) || want[0] != "0001_init" {
 		t.Errorf("first Migrate applied %v, want %v", applied, want)
 	}
 	applied, err = register.Migrate(ctx, pool)
@@ -54,7 +54,20 @@ func TestMigrateConcurrently(t *testing.T) {
 		total = append(total, results[i]...)
 	}
 	slices.Sort(total)
-	if want := []string{"0001_init", "0002_text_search", "0003_repeat_submissions", "0004_sign_in"}; !slices.Equal(total, want) {
+	all, err := register.Migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := versions(all); !slices.Equal(total, want) {
 		t.Errorf("applied across migrators = %v, want each once: %v", total, want)
 	}
+}
+
+// versions are the migrations' names, in order.
+func versions(ms []register.Migration) []string {
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.Version
+	}
+	return out
 }
