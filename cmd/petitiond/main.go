@@ -40,6 +40,7 @@ Commands:
   staff      manage staff accounts: staff add|passwd|disable|enable|list
   token      manage API tokens: token create|revoke|list
   keys       the office's keys: keys generate FILE | keys rotate FILE NEW-ID
+  bench      load benchmark against a running stack: intake and deadline storm vs bare workflows
 
 Every command takes --help for its flags; each flag can also be set by an environment variable.
 `
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return tokenCmd(ctx, rest, getenv, stdout)
 	case "keys":
 		return keysCmd(rest, stdout)
+	case "bench":
+		return benchCmd(ctx, rest, getenv, stdout)
 	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 		return nil
