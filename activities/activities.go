@@ -33,6 +33,8 @@ type Activities struct {
 	// Temporal is the worker's client: the calendar broadcast signals cases with it, and
 	// DescribeCancellation reads a case's history. Nil in tests that need neither.
 	Temporal client.Client
+	// Metrics observes the register's projection lag (nil: not observed).
+	Metrics LagObserver
 
 	// The calendar is read from the register and cached until the register's calendar
 	// version changes: an import (from any process) takes effect on the next computation.
@@ -92,10 +94,20 @@ func (a *Activities) calendar(ctx context.Context) (*calendar.Calendar, error) {
 	return cal, nil
 }
 
+// LagObserver takes how long after its event a transition reached the register
+// (internal/metrics: petitions_projection_lag_seconds).
+type LagObserver interface {
+	ProjectionLag(d time.Duration)
+}
+
 // RecordTransition projects one transition into the register. The register ignores a
 // transition older than what it holds, so retries and late deliveries are harmless.
 func (a *Activities) RecordTransition(ctx context.Context, tr workflows.Transition) error {
-	return refusedForGood(a.Store.ApplyTransition(ctx, tr))
+	if err := a.Store.ApplyTransition(ctx, tr); err != nil {
+		return refusedForGood(err)
+	}
+	a.observeLag(tr)
+	return nil
 }
 
 // RecordTransitions projects a batch of transitions in order, each in its own transaction (a
@@ -106,8 +118,17 @@ func (a *Activities) RecordTransitions(ctx context.Context, ts []workflows.Trans
 		if err := a.Store.ApplyTransition(ctx, tr); err != nil {
 			return refusedForGood(fmt.Errorf("transition %s#%d %s: %w", tr.State.CaseNo, tr.Event.Seq, tr.Event.Type, err))
 		}
+		a.observeLag(tr)
 	}
 	return nil
+}
+
+// observeLag reports now minus the event's time for a transition the register has just
+// taken. (A batch retried after a partial failure reports its first transitions again.)
+func (a *Activities) observeLag(tr workflows.Transition) {
+	if a.Metrics != nil && !tr.Event.At.IsZero() {
+		a.Metrics.ProjectionLag(time.Since(tr.Event.At))
+	}
 }
 
 // refusedForGood turns a PostgreSQL refusal that no retry can cure into a non-retryable error:

@@ -156,3 +156,43 @@ func TestRecordTransitionsRefusesPoisonForGood(t *testing.T) {
 		t.Fatalf("%d events, want 2", len(events))
 	}
 }
+
+// lags records the projection lags the activities report.
+type lags []time.Duration
+
+func (l *lags) ProjectionLag(d time.Duration) { *l = append(*l, d) }
+
+// Every transition the register takes reports its lag behind the event (the metrics'
+// petitions_projection_lag_seconds); a refused one reports none.
+func TestRecordTransitionsReportProjectionLag(t *testing.T) {
+	a, _ := newActivities(t)
+	var got lags
+	a.Metrics = &got
+	ctx := context.Background()
+	at := time.Now().Add(-3 * time.Second)
+	state := workflows.CaseState{CaseNo: "2026-900003", Stage: workflows.StageRegistered, Policy: "default",
+		Channel: "letter", Category: "appeal", Topic: "t", ReceivedAt: at, RegisteredAt: at}
+	tr := func(seq int64, opinion string) workflows.Transition {
+		st := state
+		st.Seq = seq
+		return workflows.Transition{Event: workflows.Event{Seq: seq, Type: workflows.EventSupervised, At: at,
+			Actor: workflows.Actor{ID: "sup", Role: workflows.RoleSupervisor}, Details: map[string]any{"opinion": opinion}}, State: st}
+	}
+	if err := a.RecordTransitions(ctx, []workflows.Transition{tr(1, "a"), tr(2, "b")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordTransition(ctx, tr(3, "c")); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.RecordTransitions(ctx, []workflows.Transition{tr(4, "a\x00b")}); err == nil {
+		t.Fatal("poison transition accepted")
+	}
+	if len(got) != 3 {
+		t.Fatalf("%d lags reported (%v), want 3", len(got), got)
+	}
+	for _, d := range got {
+		if d < 3*time.Second || d > time.Minute {
+			t.Errorf("lag %s, want about 3 s", d)
+		}
+	}
+}

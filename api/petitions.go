@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/petitions/petitions/internal/metrics"
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/workflows"
 )
@@ -302,6 +303,7 @@ func (s *Server) failRegistered(c *gin.Context, row register.Case, keyed bool, e
 		"registered": "the petition is registered as case " + row.CaseNo + ", but its workflow has not confirmed: " + retry,
 	}
 	c.Header("Cache-Control", "no-store")
+	setRegistrationOutcome(c, metrics.RegistrationUnconfirmed)
 	s.failWith(c, err, extra)
 }
 
@@ -315,6 +317,7 @@ func (s *Server) answeredAsRepeat(c *gin.Context, prior register.Case, nc *regis
 	stage := workflows.Stage(prior.Stage)
 	switch {
 	case stage == workflows.StageTerminated:
+		setRegistrationOutcome(c, metrics.RegistrationRefused)
 		s.fail(c, &terminatedError{caseNo: prior.CaseNo})
 		return true
 	case stage.Final(), s.isRetryOf(ctx, prior, *nc):
@@ -326,6 +329,7 @@ func (s *Server) answeredAsRepeat(c *gin.Context, prior register.Case, nc *regis
 		if seq, ok := linked["seq"].(float64); ok {
 			setETag(c, int64(seq))
 		}
+		setRegistrationOutcome(c, metrics.RegistrationRepeatLinked)
 		s.answer(c, http.StatusOK, linked)
 		return true
 	case errors.Is(err, errCaseEnded):

@@ -17,6 +17,7 @@ import (
 
 	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/calendar"
+	"github.com/petitions/petitions/internal/metrics"
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/internal/sealing"
 	"github.com/petitions/petitions/workflows"
@@ -98,6 +99,9 @@ type Config struct {
 	// calendar's, Asia/Shanghai). Dates in parameters and reports stay civil dates of the
 	// legal calendar whatever it is.
 	OfficeZone *time.Location
+	// Metrics counts registrations and actions and times requests (nil: none); they are
+	// served on the admin listener, never on the API's port.
+	Metrics *metrics.Metrics
 }
 
 // RateLimit is Burst requests at once, then one per Every.
@@ -158,6 +162,7 @@ type Server struct {
 	loginLimitAddr *rateLimiter // sign-in attempts per client address
 	publicClient   *rateLimiter // self-service requests per client address
 	publicCase     *rateLimiter // self-service requests per case
+	metrics        *metrics.Metrics
 }
 
 // New builds the server and its routes.
@@ -183,6 +188,7 @@ func New(cfg Config) *Server {
 		oidc:           cfg.OIDC,
 		devMode:        cfg.DevMode,
 		secureCookies:  cfg.SecureCookies,
+		metrics:        cfg.Metrics,
 		loginLimit:     newRateLimiter("signing in to this account from this address", 6*time.Second, 10),
 		loginLimitAddr: newRateLimiter("signing in from this address", time.Second, 60),
 	}
@@ -231,7 +237,7 @@ func (s *Server) routes() *gin.Engine {
 	// no one, or a client could pick a new address per request and escape its limits.
 	_ = e.SetTrustedProxies(nil)
 	e.HandleMethodNotAllowed = true
-	e.Use(requestID(), s.logRequests(), s.recoverJSON(), limitBody(maxBody))
+	e.Use(requestID(), s.logRequests(), s.observe(), s.recoverJSON(), limitBody(maxBody))
 	e.NoRoute(func(c *gin.Context) { s.answer(c, http.StatusNotFound, gin.H{"error": "no such route"}) })
 	e.NoMethod(func(c *gin.Context) {
 		s.answer(c, http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})

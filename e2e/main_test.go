@@ -53,7 +53,8 @@ func run(m *testing.M) int {
 	// A kept folder, so Temporal's database is a file the sealing test can read.
 	devDir = filepath.Join(tmp, "dev")
 	stack, err = devstack.Start(ctx, devstack.Options{
-		Dir: devDir, HTTPAddr: "127.0.0.1:0", Seed: true,
+		// The admin listener (metrics, pprof) on a free port: TestMetrics scrapes it.
+		Dir: devDir, HTTPAddr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0", Seed: true,
 		Config: testConfig(), Logger: testLogger(),
 		// Cases here continue as new after ~120 events (in production: thousands), so the
 		// long walkthroughs cross a continue-as-new on the real server.

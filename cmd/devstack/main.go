@@ -42,6 +42,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	tPort := fs.Int("temporal-port", 7233, "Temporal frontend port")
 	uiPort := fs.Int("ui-port", 8233, "Temporal Web UI port")
 	httpAddr := fs.String("http-addr", "127.0.0.1:8080", "HTTP API address")
+	defAdmin := "127.0.0.1:9090"
+	if v := getenv("PETITIONS_ADMIN_ADDR"); v != "" {
+		defAdmin = v
+	}
+	adminAddr := fs.String("admin-addr", defAdmin, "admin listener: /metrics and /debug/pprof/, no sign-in (off: none)")
 	noSeed := fs.Bool("no-seed", false, "do not load the demo district")
 	withWorker := fs.Bool("worker", true, "run the worker in this process; false: start `petitiond worker` processes yourself (the banner says how)")
 	if err := fs.Parse(args); err != nil {
@@ -56,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	fmt.Fprintln(stdout, "starting the petitions dev stack (Ctrl-C stops it; data is kept in "+*dir+")")
 	stack, err := devstack.Start(ctx, devstack.Options{
 		Dir: *dir, DatabaseURL: getenv("DATABASE_URL"), PostgresPort: *pgPort,
-		TemporalPort: *tPort, UIPort: *uiPort, HTTPAddr: *httpAddr,
+		TemporalPort: *tPort, UIPort: *uiPort, HTTPAddr: *httpAddr, AdminAddr: adminOrOff(*adminAddr),
 		Config: cfg, Logger: logger, Seed: !*noSeed, NoWorker: !*withWorker,
 	})
 	if err != nil {
@@ -66,6 +71,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if ui == "" {
 		ui = "(off)"
 	}
+	admin := "(off)"
+	if a := stack.Service.AdminAddr(); a != "" {
+		admin = "http://" + a + "/metrics   (and /debug/pprof/; no sign-in: local only)"
+	}
 	fmt.Fprintf(stdout, `
 petitions dev stack is up (development mode: demo policy and development accounts):
   HTTP API         http://%[1]s   (try: curl http://%[1]s/readyz)
@@ -73,6 +82,7 @@ petitions dev stack is up (development mode: demo policy and development account
   Temporal gRPC    %[3]s
   PostgreSQL       %[4]s
   Keys             %[5]s   (seal payloads and personal data; keep them with the data)
+  Metrics          %[7]s
 
 Sign in: every demo staff ID (internal/register/SEED.md: clerk.li, handler.construction,
 supervisor.zhao, reviewer.district, admin.office, …) has the password %[6]s, e.g.
@@ -80,7 +90,7 @@ supervisor.zhao, reviewer.district, admin.office, …) has the password %[6]s, e
        -d '{"staff_id":"clerk.li","password":"%[6]s"}'
 and send the access_token as "Authorization: Bearer …". Production accounts never get it.
 
-`, stack.Service.Addr(), ui, stack.Temporal.HostPort(), stack.DatabaseURL, stack.Config.KeyFile, devstack.DevPassword)
+`, stack.Service.Addr(), ui, stack.Temporal.HostPort(), stack.DatabaseURL, stack.Config.KeyFile, devstack.DevPassword, admin)
 	envFile, err := writeWorkerEnv(*dir, stack.WorkerEnv())
 	if err != nil {
 		stack.Stop()
@@ -149,4 +159,12 @@ func shellQuote(v string) string {
 		return v
 	}
 	return "'" + strings.ReplaceAll(v, "'", `'\''`) + "'"
+}
+
+// adminOrOff maps the admin flag's "off" to "" (no admin listener).
+func adminOrOff(v string) string {
+	if v = strings.TrimSpace(v); strings.EqualFold(v, "off") {
+		return ""
+	}
+	return v
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/petitions/petitions/api"
 	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/config"
+	"github.com/petitions/petitions/internal/metrics"
 	"github.com/petitions/petitions/internal/notify"
 	"github.com/petitions/petitions/internal/policy"
 	"github.com/petitions/petitions/internal/register"
@@ -47,6 +48,11 @@ type Stack struct {
 	errc     chan error
 	// stopReconciler ends the worker's reconciler loop.
 	stopReconciler context.CancelFunc
+	// metrics is this service's registry (app and Temporal SDK metrics); admin serves it and
+	// pprof on the admin listener (nil when PETITIONS_ADMIN_ADDR is off). One per process
+	// role set: a process running API and worker has one listener for both.
+	metrics *metrics.Metrics
+	admin   *metrics.Admin
 }
 
 // Start connects to PostgreSQL and Temporal and starts what roles asks for. The HTTP listener
@@ -63,10 +69,19 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 	if err != nil {
 		return nil, err
 	}
+	if s.metrics, err = metrics.New(logger.With("component", "metrics")); err != nil {
+		return nil, err
+	}
+	if cfg.AdminAddr != "" {
+		// Bound first: a taken port stops the process before it connects to anything.
+		if s.admin, err = metrics.ListenAdmin(cfg.AdminAddr, s.metrics, logger, s.report); err != nil {
+			return nil, err
+		}
+	}
 	if s.pool, err = OpenPool(ctx, cfg); err != nil {
 		return nil, err
 	}
-	if s.temporal, err = DialTemporal(cfg, logger); err != nil {
+	if s.temporal, err = DialTemporal(cfg, logger, WithMetrics(s.metrics.TemporalHandler())); err != nil {
 		return nil, err
 	}
 	keys, err := Keys(cfg)
@@ -80,6 +95,10 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		return nil, fmt.Errorf("seal personal data in the register: %w", err)
 	} else if n > 0 {
 		logger.Info("sealed personal data written before sealing existed", "rows", n)
+	}
+	// Open and overdue cases by unit and escalation level, read from the register on scrape.
+	if err := s.metrics.WatchCases(openCaseCounts(store), metrics.CaseOptions{}); err != nil {
+		return nil, err
 	}
 	if roles.Worker {
 		if err := checkSearchAttributes(ctx, s.temporal, cfg.TemporalNamespace, logger); err != nil {
@@ -96,6 +115,7 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		}
 		acts := activities.New(store, n)
 		acts.Temporal = s.temporal
+		acts.Metrics = s.metrics
 		s.worker = worker.New(s.temporal, acts, worker.Options{
 			MaxConcurrentActivities: cfg.WorkerConcurrency,
 			WorkflowPollers:         cfg.WorkerWorkflowPollers,
@@ -134,6 +154,7 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 			SelfServicePerClient: rateLimit(cfg.SelfServicePerClient),
 			SelfServicePerCase:   rateLimit(cfg.SelfServicePerCase),
 			OfficeZone:           cfg.OfficeZone,
+			Metrics:              s.metrics,
 		})
 		s.listener, err = net.Listen("tcp", cfg.HTTPAddr)
 		if err != nil {
@@ -168,6 +189,13 @@ func (s *Stack) Addr() string {
 	}
 	return s.listener.Addr().String()
 }
+
+// AdminAddr is the admin listener's address, serving /metrics and /debug/pprof/ ("" when
+// PETITIONS_ADMIN_ADDR is off).
+func (s *Stack) AdminAddr() string { return s.admin.Addr() }
+
+// Metrics is the stack's registry of app and Temporal SDK metrics.
+func (s *Stack) Metrics() *metrics.Metrics { return s.metrics }
 
 // Temporal is the stack's Temporal client.
 func (s *Stack) Temporal() client.Client { return s.temporal }
@@ -211,6 +239,33 @@ func (s *Stack) Stop() {
 	if s.pool != nil {
 		s.pool.Close()
 		s.pool = nil
+	}
+	if s.admin != nil {
+		s.admin.Close()
+		s.admin = nil
+	}
+	if s.metrics != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := s.metrics.Close(ctx); err != nil {
+			s.log.Warn("metrics shutdown", "error", err)
+		}
+		cancel()
+		s.metrics = nil
+	}
+}
+
+// openCaseCounts adapts the register's open-case counts to the metrics' collector.
+func openCaseCounts(store *register.Store) metrics.CaseCountsFunc {
+	return func(ctx context.Context) ([]metrics.CaseCount, error) {
+		rows, err := store.OpenCaseCounts(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]metrics.CaseCount, len(rows))
+		for i, r := range rows {
+			out[i] = metrics.CaseCount{Unit: r.Unit, Level: r.EscalationLevel, Open: r.Open, Overdue: r.Overdue}
+		}
+		return out, nil
 	}
 }
 
@@ -258,9 +313,19 @@ func OpenPool(ctx context.Context, cfg config.Config) (*pgxpool.Pool, error) {
 	return pool, nil
 }
 
+// DialOption adjusts the Temporal client's options.
+type DialOption func(*client.Options)
+
+// WithMetrics reports the client's and its workers' SDK metrics (workflow and activity task
+// latencies, pollers, task slots, the sticky cache, requests) to h: Start gives the handler of
+// its registry (internal/metrics), which the admin listener serves at /metrics.
+func WithMetrics(h client.MetricsHandler) DialOption {
+	return func(o *client.Options) { o.MetricsHandler = h }
+}
+
 // DialTemporal returns a lazy client: the API starts (and /readyz says why) even while
 // Temporal is still coming up.
-func DialTemporal(cfg config.Config, logger *slog.Logger) (client.Client, error) {
+func DialTemporal(cfg config.Config, logger *slog.Logger, opts ...DialOption) (client.Client, error) {
 	tlsConf, err := cfg.TLS()
 	if err != nil {
 		return nil, err
@@ -272,14 +337,18 @@ func DialTemporal(cfg config.Config, logger *slog.Logger) (client.Client, error)
 	// Payloads (inputs, results, update arguments, memo, summaries) and failure messages are
 	// sealed before they leave the process: the Temporal database never holds personal data
 	// or petition content in plain text.
-	return client.NewLazyClient(client.Options{
+	o := client.Options{
 		HostPort:          cfg.TemporalAddress,
 		Namespace:         cfg.TemporalNamespace,
 		ConnectionOptions: client.ConnectionOptions{TLS: tlsConf},
 		Logger:            sdklog.NewStructuredLogger(logger.With("component", "temporal-sdk")),
 		DataConverter:     sealing.DataConverter(keys),
 		FailureConverter:  sealing.FailureConverter(keys),
-	})
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return client.NewLazyClient(o)
 }
 
 func rateLimit(r config.Rate) api.RateLimit {

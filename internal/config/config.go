@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -65,6 +66,10 @@ type Config struct {
 	// IANA name; the legal calendar's, Asia/Shanghai, by default). Day boundaries of deadlines
 	// and reports stay the legal calendar's.
 	OfficeZone *time.Location
+	// AdminAddr is where the admin listener serves /metrics (Prometheus) and /debug/pprof/
+	// (PETITIONS_ADMIN_ADDR; "" when set to off). It has no sign-in: an internal address only.
+	// Port 0 picks a free port (tests).
+	AdminAddr string
 }
 
 // Rate is a request rate written "N/min" (also /s, /h): N requests at once, then one every
@@ -108,6 +113,7 @@ var Settings = []Setting{
 	{"temporal-server-name", "TEMPORAL_TLS_SERVER_NAME", "", "TLS server name of the Temporal frontend, if not its host"},
 	{"database-url", "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/petitions?sslmode=disable", "PostgreSQL connection URL of the register"},
 	{"http-addr", "HTTP_ADDR", "127.0.0.1:8080", "address the HTTP API listens on"},
+	{"admin-addr", "PETITIONS_ADMIN_ADDR", "127.0.0.1:9090", "internal address serving /metrics (Prometheus) and /debug/pprof/ without sign-in; off (or empty): none"},
 	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "LOG_FORMAT", "text", "text or json"},
 	{"policy-file", "PETITIONS_POLICY_FILE", "", "JSON file of deadline policies replacing the built-in ones"},
@@ -173,6 +179,10 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 		OIDCClientSecret:   *vals["oidc-client-secret"],
 		OIDCRedirectURL:    *vals["oidc-redirect-url"],
 		OIDCStaffClaim:     *vals["oidc-staff-claim"],
+		AdminAddr:          strings.TrimSpace(*vals["admin-addr"]),
+	}
+	if strings.EqualFold(c.AdminAddr, "off") {
+		c.AdminAddr = ""
 	}
 	for _, o := range strings.Split(*vals["codec-cors-origins"], ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -246,6 +256,13 @@ func (c Config) validate() error {
 	}
 	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCRedirectURL == "") {
 		errs = append(errs, errors.New("oidc-issuer needs oidc-client-id and oidc-redirect-url"))
+	}
+	if c.AdminAddr != "" {
+		if _, port, err := net.SplitHostPort(c.AdminAddr); err != nil || port == "" {
+			errs = append(errs, fmt.Errorf("admin-addr must be host:port (e.g. 127.0.0.1:9090) or off, not %q", c.AdminAddr))
+		} else if port != "0" && c.AdminAddr == c.HTTPAddr {
+			errs = append(errs, fmt.Errorf("admin-addr %s is the API's address: metrics and pprof are never served on the API's port", c.AdminAddr))
+		}
 	}
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
 		errs = append(errs, errors.New("temporal-tls-cert and temporal-tls-key go together"))

@@ -52,6 +52,10 @@ type Options struct {
 	TemporalPort int
 	UIPort       int // 0 disables the UI
 	HTTPAddr     string
+	// AdminAddr is where the service's admin listener serves /metrics and /debug/pprof/
+	// ("" turns it off, as in tests that do not ask for it; port 0 picks a free port). It
+	// replaces Config.AdminAddr, so stacks started side by side never contend for a port.
+	AdminAddr string
 	// Config carries the rest of the service settings (log level, policies, webhook).
 	Config config.Config
 	Logger *slog.Logger
@@ -176,6 +180,7 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	cfg.TemporalAddress = s.Temporal.HostPort()
 	cfg.TemporalNamespace = "default"
 	cfg.HTTPAddr = o.HTTPAddr
+	cfg.AdminAddr = o.AdminAddr
 	pool, err := app.OpenPool(ctx, cfg)
 	if err != nil {
 		return nil, err

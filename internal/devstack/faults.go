@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"path/filepath"
 
 	"github.com/petitions/petitions/internal/app"
@@ -84,6 +85,9 @@ func (s *Stack) StopWorker() error {
 	}
 	cfg := s.Config
 	cfg.HTTPAddr = s.Service.Addr()
+	if cfg.AdminAddr != "" {
+		cfg.AdminAddr = s.Service.AdminAddr() // the same admin port as before
+	}
 	s.Service.Stop()
 	s.Service = nil
 	s.workerInService = false
@@ -102,7 +106,10 @@ func (s *Stack) StartWorker(ctx context.Context) error {
 	if s.workerInService || s.worker != nil {
 		return nil
 	}
-	w, err := app.Start(ctx, s.Config, app.Roles{Worker: true}, s.log)
+	// A second service in this process: its admin listener, if any, on a port of its own.
+	cfg := s.Config
+	cfg.AdminAddr = freePortOf(cfg.AdminAddr)
+	w, err := app.Start(ctx, cfg, app.Roles{Worker: true}, s.log)
 	if err != nil {
 		return fmt.Errorf("devstack: start a worker: %w", err)
 	}
@@ -139,6 +146,8 @@ func (s *Stack) Wait(ctx context.Context) error {
 // them: a worker without them cannot read a case), development mode, and the policy file and
 // notifier if set. Paths are absolute, so the worker may run from any folder. PETITIONS_KEYS,
 // when the stack was given the keys themselves, carries secret key material: do not print it.
+// The worker's admin listener (metrics, pprof) takes a free port on the stack's admin host
+// (its log says which), or is off when the stack's is: several workers never contend.
 func (s *Stack) WorkerEnv() []string {
 	cfg := s.Config
 	env := []string{
@@ -146,6 +155,11 @@ func (s *Stack) WorkerEnv() []string {
 		"TEMPORAL_ADDRESS=" + cfg.TemporalAddress,
 		"TEMPORAL_NAMESPACE=" + cfg.TemporalNamespace,
 		"PETITIONS_DEV_MODE=true",
+	}
+	if a := freePortOf(cfg.AdminAddr); a != "" {
+		env = append(env, "PETITIONS_ADMIN_ADDR="+a)
+	} else {
+		env = append(env, "PETITIONS_ADMIN_ADDR=off")
 	}
 	if cfg.KeyFile != "" {
 		env = append(env, "PETITIONS_KEY_FILE="+absPath(cfg.KeyFile))
@@ -175,4 +189,16 @@ func absPath(p string) string {
 		return a
 	}
 	return p
+}
+
+// freePortOf is addr's host with port 0 (a free port when bound), or "" for "" (off).
+func freePortOf(addr string) string {
+	if addr == "" {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, "0")
 }

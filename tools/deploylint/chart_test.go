@@ -106,13 +106,54 @@ type objects struct {
 	pdbs        []*policyv1.PodDisruptionBudget
 	configMaps  []*corev1.ConfigMap
 	ingresses   []*networkingv1.Ingress
+	podMonitors []podMonitor
 	kinds       []string
+}
+
+// podMonitor is the part of a Prometheus Operator PodMonitor the checks read (its types are
+// not in client-go's scheme).
+type podMonitor struct {
+	Metadata struct{ Name, Namespace string }
+	Spec     struct {
+		Selector struct {
+			MatchExpressions []struct {
+				Key, Operator string
+				Values        []string
+			} `json:"matchExpressions"`
+		}
+		PodMetricsEndpoints []struct{ Port, Path string } `json:"podMetricsEndpoints"`
+	}
+}
+
+// selectsPod: the PodMonitor's expressions (operator In) all hold for the labels.
+func (m podMonitor) selectsPod(labels map[string]string) bool {
+	if len(m.Spec.Selector.MatchExpressions) == 0 {
+		return false
+	}
+	for _, e := range m.Spec.Selector.MatchExpressions {
+		if e.Operator != "In" || !slices.Contains(e.Values, labels[e.Key]) {
+			return false
+		}
+	}
+	return true
 }
 
 func decode(t *testing.T, docs []string) objects {
 	t.Helper()
 	o := objects{deployments: map[string]*appsv1.Deployment{}, jobs: map[string]*batchv1.Job{}}
 	for _, d := range docs {
+		var head struct{ APIVersion, Kind string }
+		if err := yaml.Unmarshal([]byte(d), &head); err == nil && head.APIVersion == "monitoring.coreos.com/v1" {
+			var pm podMonitor
+			if head.Kind != "PodMonitor" || yaml.Unmarshal([]byte(d), &pm) != nil {
+				t.Errorf("unexpected Prometheus Operator object %s:\n%s", head.Kind, d)
+			} else if pm.Metadata.Namespace != "petitions" {
+				t.Errorf("PodMonitor: metadata.namespace %q, want the release's", pm.Metadata.Namespace)
+			}
+			o.podMonitors = append(o.podMonitors, pm)
+			o.kinds = append(o.kinds, head.Kind)
+			continue
+		}
 		obj, gvk, err := strict.Decode([]byte(d), nil, nil)
 		if err != nil {
 			t.Fatalf("manifest does not decode strictly: %v\n%s", err, d)
@@ -389,9 +430,10 @@ func checkAPI(t *testing.T, d *appsv1.Deployment, replicas int32) {
 		t.Errorf("api replicas %v, want %d", d.Spec.Replicas, replicas)
 	}
 	c := d.Spec.Template.Spec.Containers[0]
-	if len(c.Ports) != 1 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 8080 {
-		t.Errorf("api ports %+v", c.Ports)
+	if len(c.Ports) != 2 || c.Ports[0].Name != "http" || c.Ports[0].ContainerPort != 8080 {
+		t.Errorf("api ports %+v, want http 8080 and admin", c.Ports)
 	}
+	checkAdminPort(t, d, true)
 	if e, _ := env(c, "HTTP_ADDR"); e.Value != "0.0.0.0:8080" {
 		t.Errorf("api HTTP_ADDR=%q: the API must listen on the pod's address", e.Value)
 	}
@@ -427,15 +469,106 @@ func checkWorker(t *testing.T, d *appsv1.Deployment) {
 		t.Errorf("worker replicas %v, want 2", d.Spec.Replicas)
 	}
 	c := d.Spec.Template.Spec.Containers[0]
-	// The worker serves no HTTP: a probe there would kill it.
-	if c.LivenessProbe != nil || c.ReadinessProbe != nil || len(c.Ports) != 0 {
-		t.Errorf("worker: probes or ports, but petitiond worker serves no HTTP: %+v %+v %+v", c.LivenessProbe, c.ReadinessProbe, c.Ports)
+	// The worker serves no API, only its admin listener (metrics, pprof): no probes.
+	if c.LivenessProbe != nil || c.ReadinessProbe != nil || len(c.Ports) != 1 {
+		t.Errorf("worker: probes or ports other than admin: %+v %+v %+v", c.LivenessProbe, c.ReadinessProbe, c.Ports)
 	}
+	checkAdminPort(t, d, true)
 	if _, ok := env(c, "HTTP_ADDR"); ok {
 		t.Error("worker: HTTP_ADDR set")
 	}
 	if g := d.Spec.Template.Spec.TerminationGracePeriodSeconds; g == nil || *g < 30 {
 		t.Errorf("worker terminationGracePeriodSeconds %v: want time to finish running activities", g)
+	}
+}
+
+// checkAdminPort: with metrics on, the pod has the admin port 9090 and the scrape
+// annotations; with metrics off, neither.
+func checkAdminPort(t *testing.T, d *appsv1.Deployment, on bool) {
+	t.Helper()
+	c := d.Spec.Template.Spec.Containers[0]
+	i := slices.IndexFunc(c.Ports, func(p corev1.ContainerPort) bool { return p.Name == "admin" })
+	a := d.Spec.Template.Annotations
+	if !on {
+		if i >= 0 || a["prometheus.io/scrape"] != "" {
+			t.Errorf("%s: admin port or scrape annotations with metrics off: %+v %v", d.Name, c.Ports, a)
+		}
+		return
+	}
+	if i < 0 || c.Ports[i].ContainerPort != 9090 {
+		t.Errorf("%s: no admin port 9090: %+v", d.Name, c.Ports)
+	}
+	if a["prometheus.io/scrape"] != "true" || a["prometheus.io/port"] != "9090" || a["prometheus.io/path"] != "/metrics" {
+		t.Errorf("%s: scrape annotations %v", d.Name, a)
+	}
+}
+
+// configValue is a key of the chart's main ConfigMap.
+func configValue(o objects, key string) string {
+	for _, m := range o.configMaps {
+		if m.Name == "petitions-petitiond" {
+			return m.Data[key]
+		}
+	}
+	return ""
+}
+
+// The admin listener: on by default on 0.0.0.0:9090 in both Deployments (tested with the
+// minimal and full values), off by metrics.enabled=false; a PodMonitor on request that scrapes
+// both and nothing else.
+func TestChartMetrics(t *testing.T) {
+	docs, err := render(t, minimal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := decode(t, docs)
+	if v := configValue(o, "PETITIONS_ADMIN_ADDR"); v != "0.0.0.0:9090" {
+		t.Errorf("PETITIONS_ADMIN_ADDR=%q, want 0.0.0.0:9090 (the pod's address)", v)
+	}
+	if len(o.podMonitors) != 0 {
+		t.Error("a PodMonitor without metrics.podMonitor.enabled")
+	}
+
+	off := minimal()
+	off["metrics"] = map[string]any{"enabled": false}
+	docs, err = render(t, off)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = decode(t, docs)
+	if v := configValue(o, "PETITIONS_ADMIN_ADDR"); v != "off" {
+		t.Errorf("metrics off: PETITIONS_ADMIN_ADDR=%q, want off", v)
+	}
+	for _, d := range o.deployments {
+		checkAdminPort(t, d, false)
+	}
+	if c := o.deployments["worker"].Spec.Template.Spec.Containers[0]; len(c.Ports) != 0 {
+		t.Errorf("metrics off: worker ports %+v", c.Ports)
+	}
+
+	pm := minimal()
+	pm["metrics"] = map[string]any{"podMonitor": map[string]any{"enabled": true, "labels": map[string]any{"release": "prometheus"}}}
+	docs, err = render(t, pm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o = decode(t, docs)
+	if len(o.podMonitors) != 1 {
+		t.Fatalf("%d PodMonitors, want 1", len(o.podMonitors))
+	}
+	m := o.podMonitors[0]
+	if len(m.Spec.PodMetricsEndpoints) != 1 || m.Spec.PodMetricsEndpoints[0].Port != "admin" || m.Spec.PodMetricsEndpoints[0].Path != "/metrics" {
+		t.Errorf("PodMonitor endpoints %+v", m.Spec.PodMetricsEndpoints)
+	}
+	for name, d := range o.deployments {
+		if !m.selectsPod(d.Spec.Template.Labels) {
+			t.Errorf("the PodMonitor does not select the %s pods", name)
+		}
+	}
+	for _, j := range o.jobs {
+		if m.selectsPod(j.Spec.Template.Labels) {
+			t.Errorf("the PodMonitor selects the %s Job's pods", j.Name)
+		}
 	}
 }
 

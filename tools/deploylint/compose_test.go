@@ -113,10 +113,23 @@ func TestComposeLoads(t *testing.T) {
 	} else if fi, err := os.Stat(init); err != nil || fi.Mode()&0o111 == 0 {
 		t.Errorf("postgres init script %s must exist and be executable: %v", init, err)
 	}
-	// The API's one address is the proxy's; nothing else of petitiond is published.
-	for _, name := range []string{"migrate", "worker", "api"} {
-		if len(p.Services[name].Ports) != 0 {
-			t.Errorf("%s publishes ports", name)
+	// The API's one address is the proxy's; of petitiond only the admin listeners (metrics,
+	// pprof; no sign-in) are published, and on loopback only.
+	if len(p.Services["migrate"].Ports) != 0 {
+		t.Error("migrate publishes ports")
+	}
+	for _, name := range []string{"worker", "api"} {
+		s := p.Services[name]
+		if v := s.Environment["PETITIONS_ADMIN_ADDR"]; v == nil || *v != "0.0.0.0:9090" {
+			t.Errorf("%s: PETITIONS_ADMIN_ADDR %v, want 0.0.0.0:9090 inside the container", name, v)
+		}
+		for _, port := range s.Ports {
+			if port.Target != 9090 || port.HostIP != "127.0.0.1" {
+				t.Errorf("%s publishes %+v: only the admin port 9090, on 127.0.0.1", name, port)
+			}
+		}
+		if len(s.Ports) == 0 {
+			t.Errorf("%s: admin port not published on loopback", name)
 		}
 	}
 	if ports := p.Services["proxy"].Ports; len(ports) != 1 || ports[0].HostIP != "127.0.0.1" || ports[0].Published != "8080" {

@@ -181,3 +181,20 @@ topologySpreadConstraints:
   readOnly: true
 {{- end }}
 {{- end }}
+
+{{/* The admin listener's container port and scrape annotations (metrics.*). */}}
+{{- define "petitiond.adminPort" -}}
+{{- if .Values.metrics.enabled -}}
+- name: admin
+  containerPort: {{ .Values.metrics.port }}
+  protocol: TCP
+{{- end }}
+{{- end }}
+
+{{- define "petitiond.scrapeAnnotations" -}}
+{{- if and .Values.metrics.enabled .Values.metrics.scrapeAnnotations -}}
+prometheus.io/scrape: "true"
+prometheus.io/port: {{ .Values.metrics.port | quote }}
+prometheus.io/path: /metrics
+{{- end }}
+{{- end }}
