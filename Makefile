@@ -3,7 +3,7 @@ GO ?= go
 # Never let the go command fetch a newer toolchain: the project pins the installed Go.
 export GOTOOLCHAIN := local
 
-.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template
+.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template cluster-test
 
 # The dev stack's data folder, and whether it runs a worker in its own process.
 DEV_DIR ?= .dev
@@ -61,6 +61,12 @@ test-deploy:
 helm-template:
 	cd tools/deploylint && $(GO) tool helm template petitions ../../deploy/helm/petitiond \
 	  --namespace petitions --set secrets.existingSecret=petitiond-secrets
+
+## cluster-test: Temporal as separate frontend, history, matching and worker processes on PostgreSQL
+## (schemas by temporal-sql-tool), two petitiond workers and two APIs, a worker and an API killed
+## mid-run, a rolling upgrade, the load benchmark (a first run builds the Temporal server)
+cluster-test:
+	PETITIONS_CLUSTER_TEST=1 $(GO) test -count=1 -v -timeout 30m ./cluster/
 
 ## record-histories: re-record the workflow histories used by the replay test
 record-histories:

@@ -410,10 +410,19 @@ func (p *petition) locked(ctx workflow.Context, fn func(workflow.Context) error)
 
 var systemActor = Actor{ID: "system", Role: RoleSystem}
 
+// recordHook, when set, sees each event before record numbers it and may add details. Only the
+// cluster test's upgrade build sets it (build tag clusterprobe, probe_clusterprobe.go): a
+// workflow change behind GetVersion, rolled out by the test's rolling upgrade. Nil in every
+// release build, where it changes nothing.
+var recordHook func(ctx workflow.Context, typ string, details map[string]any)
+
 // record appends one event: it bumps Seq, refreshes the Web UI view and hands the register the
 // event with the state after it, through the outbox (project delivers it in order). Cases from
 // before the outbox wait for the register here instead.
 func (p *petition) record(ctx workflow.Context, typ string, actor Actor, details map[string]any) error {
+	if recordHook != nil {
+		recordHook(ctx, typ, details)
+	}
 	p.State.Seq++
 	p.gen++
 	ev := Event{Seq: p.State.Seq, Type: typ, At: workflow.Now(ctx), Actor: actor, Details: details}
