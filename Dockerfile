@@ -31,7 +31,7 @@ COPY --from=build /out/petitiond /petitiond
 # (petitiond refuses a keys file that group or others may read).
 USER 65532:65532
 ENV HTTP_ADDR=0.0.0.0:8080 LOG_FORMAT=json
-EXPOSE 8080
+EXPOSE 8080 9090
 # petitiond stops gracefully on SIGTERM (in-flight requests, then the worker's running tasks).
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["/petitiond"]
