@@ -194,9 +194,9 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("%s %s: status %d %s", e.Method, e.Path, e.Status, e.Body)
 }
 
-// call sends a JSON request as the signed-in staff member and decodes a want-status answer
-// into out. An expired token is renewed once.
-func (a *apiClient) call(ctx context.Context, method, path string, body any, want int, out any, headers ...string) error {
+// call sends a JSON request as the signed-in staff member and decodes an answer with one of
+// the wanted statuses into out. An expired token is renewed once.
+func (a *apiClient) call(ctx context.Context, method, path string, body any, want []int, out any, headers ...string) error {
 	for attempt := 0; ; attempt++ {
 		a.sess.mu.Lock()
 		tok := a.sess.token
@@ -211,7 +211,7 @@ func (a *apiClient) call(ctx context.Context, method, path string, body any, wan
 			}
 			continue
 		}
-		if code != want {
+		if !slices.Contains(want, code) {
 			return &HTTPError{Method: method, Path: path, Status: code, Body: short(raw)}
 		}
 		if out != nil {
@@ -268,7 +268,9 @@ type registration struct {
 }
 
 // register registers one petition of a fresh petitioner under policy; receivedAt may be zero.
-func (a *apiClient) register(ctx context.Context, tag string, n int64, policy string, receivedAt time.Time) (registration, error) {
+// An answer that the service is overloaded (503, 504) is retried up to retries times with the
+// same Idempotency-Key, as the API asks: the retry finishes the same case.
+func (a *apiClient) register(ctx context.Context, tag string, n int64, policy string, receivedAt time.Time, retries int) (registration, error) {
 	body := map[string]any{
 		"channel": "letter", "category": "appeal",
 		"topic":   "拖欠工资 unpaid wages " + tag,
@@ -281,12 +283,22 @@ func (a *apiClient) register(ctx context.Context, tag string, n int64, policy st
 		body["received_at"] = receivedAt.Format(time.RFC3339Nano)
 	}
 	var r registration
-	err := a.call(ctx, "POST", "/api/v1/petitions", body, http.StatusCreated, &r,
-		"Idempotency-Key", "bench-"+processTag+"-reg-"+strconv.FormatInt(n, 10))
-	if err == nil && r.CaseNo == "" {
-		err = errors.New("registration answered without a case number")
+	for attempt := 0; ; attempt++ {
+		// 200: a retry answered with the case the first try registered.
+		err := a.call(ctx, "POST", "/api/v1/petitions", body, []int{http.StatusCreated, http.StatusOK}, &r,
+			"Idempotency-Key", "bench-"+processTag+"-reg-"+strconv.FormatInt(n, 10))
+		var he *HTTPError
+		if errors.As(err, &he) && (he.Status == http.StatusServiceUnavailable || he.Status == http.StatusGatewayTimeout) && attempt < retries {
+			if err := sleepCtx(ctx, time.Second); err != nil {
+				return r, err
+			}
+			continue
+		}
+		if err == nil && r.CaseNo == "" {
+			err = errors.New("registration answered without a case number")
+		}
+		return r, err
 	}
-	return r, err
 }
 
 // Latencies summarises a set of durations.

@@ -201,7 +201,7 @@ func TestCommandFlags(t *testing.T) {
 // again when its token has expired.
 func TestAPIClient(t *testing.T) {
 	var mu sync.Mutex
-	signIns := 0
+	signIns, unavailable := 0, 0
 	valid := ""
 	var bodies []map[string]any
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -227,6 +227,11 @@ func TestAPIClient(t *testing.T) {
 				w.WriteHeader(http.StatusBadRequest)
 				return
 			}
+			if unavailable > 0 {
+				unavailable--
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			}
 			var b map[string]any
 			_ = json.NewDecoder(r.Body).Decode(&b)
 			bodies = append(bodies, b)
@@ -250,21 +255,35 @@ func TestAPIClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	if _, err := a.register(ctx, "[t]", 1, "demo", at); err != nil {
+	if _, err := a.register(ctx, "[t]", 1, "demo", at, 0); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()
 	valid = "expired-elsewhere" // the server forgot the token
 	mu.Unlock()
-	if _, err := a.register(ctx, "[t]", 2, "default", time.Time{}); err != nil {
+	if _, err := a.register(ctx, "[t]", 2, "default", time.Time{}, 0); err != nil {
 		t.Fatalf("after the token expired: %v", err)
 	}
 	if _, err := newAPIClient(ctx, cfg, "nobody"); err == nil {
 		t.Error("a refused sign-in passed")
 	}
+	// An overloaded service (503) is retried when the caller allows it, else reported.
+	mu.Lock()
+	unavailable = 1
+	mu.Unlock()
+	var he *HTTPError
+	if _, err := a.register(ctx, "[t]", 3, "default", time.Time{}, 0); !errors.As(err, &he) || he.Status != http.StatusServiceUnavailable {
+		t.Errorf("503 without retries: %v", err)
+	}
+	mu.Lock()
+	unavailable = 1
+	mu.Unlock()
+	if r, err := a.register(ctx, "[t]", 3, "default", time.Time{}, 2); err != nil || r.CaseNo == "" {
+		t.Errorf("503 with retries: %+v, %v", r, err)
+	}
 	mu.Lock()
 	defer mu.Unlock()
-	if signIns != 2 || len(bodies) != 2 {
+	if signIns != 2 || len(bodies) != 3 {
 		t.Fatalf("sign-ins %d, registrations %d", signIns, len(bodies))
 	}
 	if bodies[0]["policy"] != "demo" || bodies[0]["received_at"] != "2026-05-01T09:00:00Z" || bodies[1]["received_at"] != nil {

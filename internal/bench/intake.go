@@ -167,13 +167,13 @@ func intakeCycle(cfg Config, api *apiClient, policy, tag string) cycler {
 	return func(ctx context.Context) (time.Duration, time.Duration, string, error) {
 		n := nextSeq()
 		t0 := time.Now()
-		r, err := api.register(ctx, tag, n, policy, time.Time{})
+		r, err := api.register(ctx, tag, n, policy, time.Time{}, 0)
 		if err != nil {
 			return 0, 0, "", err
 		}
 		t1 := time.Now()
 		err = api.call(ctx, "POST", "/api/v1/petitions/"+r.CaseNo+"/accept",
-			map[string]any{"unit": cfg.Unit, "handler": cfg.Handler}, http.StatusOK, nil,
+			map[string]any{"unit": cfg.Unit, "handler": cfg.Handler}, []int{http.StatusOK}, nil,
 			"Idempotency-Key", "bench-"+processTag+"-accept-"+strconv.FormatInt(n, 10))
 		return t1.Sub(t0), time.Since(t1), workflows.WorkflowID(r.CaseNo), err
 	}
