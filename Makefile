@@ -3,7 +3,7 @@ GO ?= go
 # Never let the go command fetch a newer toolchain: the project pins the installed Go.
 export GOTOOLCHAIN := local
 
-.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template cluster-test
+.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template cluster-test bench-load
 
 # The dev stack's data folder, and whether it runs a worker in its own process.
 DEV_DIR ?= .dev
@@ -61,6 +61,10 @@ test-deploy:
 helm-template:
 	cd tools/deploylint && $(GO) tool helm template petitions ../../deploy/helm/petitiond \
 	  --namespace petitions --set secrets.existingSecret=petitiond-secrets
+
+## bench-load: petitiond bench against the running dev stack (make run): intake vs bare, and a deadline storm
+bench-load:
+	set -a; . $(DEV_DIR)/worker.env; set +a; $(GO) run ./cmd/petitiond bench -c 4,16 -duration 60s -storm-n 200
 
 ## cluster-test: Temporal as separate frontend, history, matching and worker processes on PostgreSQL
 ## (schemas by temporal-sql-tool), two petitiond workers and two APIs, a worker and an API killed
