@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/petitions/petitions/internal/intake"
 	"github.com/petitions/petitions/internal/metrics"
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/workflows"
@@ -418,35 +418,11 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 			clerk = workflows.Actor{ID: row.RegisteredBy, Role: workflows.RoleClerk}
 		}
 	}
-	input := workflows.PetitionInput{
-		CaseNo:        row.CaseNo,
-		Channel:       row.Channel,
-		Category:      row.Category,
-		Topic:         row.Topic,
-		SuggestedUnit: row.SuggestedUnit,
-		GroupSize:     row.GroupSize,
-		ReceivedAt:    row.ReceivedAt,
-		RegisteredAt:  row.RegisteredAt,
-		RegisteredBy:  clerk,
-		Policy:        policy,
-	}
+	// One start for every path (intake): the case's one workflow ID, an existing run used as it
+	// is, a finished case never restarted by a late retry.
 	wfID := workflows.WorkflowID(row.CaseNo)
-	op := s.temporal.NewWithStartWorkflowOperation(client.StartWorkflowOptions{
-		ID:                       wfID,
-		TaskQueue:                workflows.TaskQueue,
-		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		// A finished case is never restarted by a late retry; only a run that failed (it
-		// should not, see the workflow's setup) may be started again, so no case is stranded.
-		WorkflowIDReusePolicy: enums.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
-		StaticSummary:         staticSummary(row),
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.SearchCaseNo.ValueSet(row.CaseNo),
-			workflows.SearchStage.ValueSet(string(workflows.StageRegistered)),
-			workflows.SearchCategory.ValueSet(row.Category),
-			workflows.SearchChannel.ValueSet(row.Channel),
-			workflows.SearchPolicy.ValueSet(policy.Name),
-		),
-	}, workflows.WorkflowName, input)
+	op := s.temporal.NewWithStartWorkflowOperation(intake.StartOptions(row, policy), workflows.WorkflowName,
+		intake.Input(row, policy, clerk))
 
 	uctx, cancel := context.WithTimeout(ctx, s.updateWait)
 	defer cancel()
@@ -472,13 +448,6 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 		}
 	}
 	return state, err
-}
-
-// staticSummary is the one line the Temporal UI shows for the workflow. It is stored sealed
-// like every payload, and still carries no personal data and no petition content (not even
-// the topic), so nothing is lost if a summary is ever shown undecoded.
-func staticSummary(row register.Case) string {
-	return fmt.Sprintf("%s · %s · %s", row.CaseNo, row.Category, row.Channel)
 }
 
 func registrationBody(row register.Case, state workflows.CaseState) gin.H {
