@@ -143,8 +143,21 @@ func permanent(err error) bool {
 	return errors.As(err, &ae) && ae.NonRetryable()
 }
 
-func notify(ctx workflow.Context, n Notice) error {
+//
+// local: the first tries run as a local activity in the workflow task that decided the notice
+// (one marker; a deadline storm's steps need no extra activity round trip each), and only a
+// notifier that keeps failing is retried by a regular activity, as long as it takes. A try that
+// timed out may have been delivered: the notice's key lets the receiver drop the repeat.
+func notify(ctx workflow.Context, n Notice, local bool) error {
 	summary := fmt.Sprintf("notify %s: %s", n.Kind, n.Recipient)
+	if local {
+		o := localOptions(summary, 2)
+		o.StartToCloseTimeout = registerTimeout
+		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, o), ActivityNotify, n).Get(ctx, nil)
+		if err == nil || permanent(err) || ctx.Err() != nil {
+			return err
+		}
+	}
 	ctx = workflow.WithActivityOptions(ctx, durableOptions(summary, activityTimeout, time.Minute))
 	return workflow.ExecuteActivity(ctx, ActivityNotify, n).Get(ctx, nil)
 }

@@ -163,6 +163,8 @@ type petition struct {
 	canDecided, canAllowed bool
 	// outbox: this run projects through the Outbox (version "outbox").
 	outbox bool
+	// noticeDecided/noticeLocal remember the "notice-local" version decision of this run.
+	noticeDecided, noticeLocal bool
 	// handingOver: the run is about to continue as new; actions stop waiting for the register.
 	handingOver bool
 	// cancelRequests counts requests to cancel the workflow (at most one: a cancellation is
@@ -536,11 +538,24 @@ func (p *petition) deliver(ctx workflow.Context, n Notice) {
 	p.notifying++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { p.notifying-- }()
-		if err := notify(ctx, n); err != nil {
+		if err := notify(ctx, n, p.localNotices(ctx)); err != nil {
 			p.logger.Warn("notice not delivered", "key", n.Key, "error", err)
 		}
 		p.Notices = slices.DeleteFunc(p.Notices, func(m Notice) bool { return m.Key == n.Key })
 	})
+}
+
+// localNotices: from version "notice-local" on, a notice's first tries are a local activity.
+// Decided once per run, at its first notice (runs before the outbox never ask).
+func (p *petition) localNotices(ctx workflow.Context) bool {
+	if !p.outbox {
+		return false
+	}
+	if !p.noticeDecided {
+		p.noticeDecided = true
+		p.noticeLocal = workflow.GetVersion(ctx, "notice-local", workflow.DefaultVersion, 1) == 1
+	}
+	return p.noticeLocal
 }
 
 // close ends the case in a final stage. The clock stops, so nothing is overdue any more.
