@@ -66,8 +66,16 @@ func TestLoadBenchTiny(t *testing.T) {
 	if st.Expected != 20 || st.Recorded != 20 || st.Duplicated != 0 || st.Missing != 0 {
 		t.Errorf("ladder steps: %d recorded of %d, %d duplicated, %d missing", st.Recorded, st.Expected, st.Duplicated, st.Missing)
 	}
-	if st.CaseDrain < 0 || st.Drained != 5 || st.BareFired != 5 || st.DrainRatio() <= 0 {
-		t.Errorf("drain: cases %s (%d drained), bare %s (%d fired)", st.CaseDrain, st.Drained, st.BareDrain, st.BareFired)
+	if st.CaseDrain < 0 || st.Drained != 5 || st.DrainRatio() <= 0 {
+		t.Errorf("drain: cases %s (%d drained), bare %s", st.CaseDrain, st.Drained, st.BareDrain())
+	}
+	if len(st.Bare) != 2 {
+		t.Errorf("bare storms: %+v, want one before and one after the cases", st.Bare)
+	}
+	for _, b := range st.Bare {
+		if b.Fired != 5 || b.Drain < 0 {
+			t.Errorf("bare storm %s: %+v", b.When, b)
+		}
 	}
 	if len(st.Steps) != 4 || st.LastStep != bench.StepSuperior {
 		t.Errorf("steps: %+v, last %s", st.Steps, st.LastStep)

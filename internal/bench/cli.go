@@ -111,8 +111,9 @@ func Command(ctx context.Context, args []string, getenv func(string) string, std
 	if err := ready(ctx, *apiURL); err != nil {
 		return err
 	}
-	// The SDK's own lines only when asked for: the figures go to stdout.
-	level := slog.LevelWarn
+	// The SDK's own lines only when asked for (its warnings include a worker's normal
+	// stop): the figures go to stdout.
+	level := slog.LevelError
 	if strings.EqualFold(cfg.LogLevel, "debug") {
 		level = slog.LevelDebug
 	}

@@ -83,34 +83,61 @@ type StormResult struct {
 	CaseDrainEvents time.Duration
 	// Drained cases showed their last step in the register when the wait ended.
 	Drained int
-	// BareDue is the bare timers' instant; BareDrain from it until the last fired; BareP50
-	// the median lateness; BareStarting how long starting the N bare workflows took.
-	BareDue      time.Time
-	BareDrain    time.Duration
-	BareP50      time.Duration
-	BareStarting time.Duration
-	BareFired    int
+	// Bare are the bare timer storms, one before the cases and one after, so that a change
+	// in the machine's load during the run shows (and weighs half on the ratio).
+	Bare []BareRun
 	// Ladder steps in the audit trails: Expected = N × steps per clock; Recorded of them
 	// (a reminder_skipped counts, it is recorded); Skipped reminders; Duplicated steps (the
 	// same step twice for one clock); Missing steps.
 	Expected, Recorded, Skipped, Duplicated, Missing int
 	Poll                                             time.Duration
-	// LoadAtDue and LoadAtBare are the machine's load averages when the cases' last step
-	// and the bare timers were due ("" where the system does not say): the storms run one
-	// after the other, so a change in load between them weighs on the ratio.
-	LoadAtDue, LoadAtBare string
+	// LoadAtDue is the machine's load average when the cases' last step was due ("" where
+	// the system does not say).
+	LoadAtDue string
 }
 
-// DrainRatio is the cases' drain (into the register) over the bare timers' (+Inf when the
-// cases did not drain within the timeout, 0 when the bare timers did not).
+// BareRun is one storm of N bare timers due at one instant.
+type BareRun struct {
+	// When: "before" or "after" the cases.
+	When string
+	Due  time.Time
+	// Starting the N workflows took this long.
+	Starting time.Duration
+	// Fired timers; Drain from Due until the last fired (-1: not every timer fired within the
+	// timeout); P50 the median lateness.
+	Fired int
+	Drain time.Duration
+	P50   time.Duration
+	// Load is the machine's load average at Due.
+	Load string
+}
+
+// BareDrain is the mean drain of the bare storms that drained (-1 if none did).
+func (r *StormResult) BareDrain() time.Duration {
+	var sum time.Duration
+	n := 0
+	for _, b := range r.Bare {
+		if b.Drain >= 0 {
+			sum += b.Drain
+			n++
+		}
+	}
+	if n == 0 {
+		return -1
+	}
+	return sum / time.Duration(n)
+}
+
+// DrainRatio is the cases' drain (into the register) over the bare timers' mean drain (+Inf
+// when the cases did not drain within the timeout, 0 when the bare timers did not).
 func (r *StormResult) DrainRatio() float64 {
 	if r.CaseDrain < 0 {
 		return math.Inf(1)
 	}
-	if r.BareDrain < 0 {
+	if r.BareDrain() < 0 {
 		return 0
 	}
-	return ratio(float64(r.CaseDrain), float64(r.BareDrain))
+	return ratio(float64(r.CaseDrain), float64(r.BareDrain()))
 }
 
 // WorstStep is the step whose last case fired latest after its instant: every step is a
@@ -147,21 +174,32 @@ func (r *StormResult) Print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  cases: last step (%s, due %s) of the last case in the register after %s (fired by %s; register polled every %s)\n",
 		r.LastStep, r.LastDue.Format("15:04:05"), caseDrain, ms(r.CaseDrainEvents), r.Poll)
-	bareDrain := ms(r.BareDrain)
-	if r.BareDrain < 0 {
-		bareDrain = "not drained within the timeout (" + strconv.Itoa(r.BareFired) + " of " + strconv.Itoa(r.N) + ")"
+	for _, b := range r.Bare {
+		drain := ms(b.Drain)
+		if b.Drain < 0 {
+			drain = "not drained within the timeout (" + strconv.Itoa(b.Fired) + " of " + strconv.Itoa(r.N) + ")"
+		}
+		fmt.Fprintf(w, "  bare %-6s %d timers started in %s, due %s; %d fired, the last after %s (p50 %s)\n",
+			b.When+":", r.N, ms(b.Starting), b.Due.Format("15:04:05"), b.Fired, drain, ms(b.P50))
 	}
-	fmt.Fprintf(w, "  bare:  %d timers started in %s, due %s; %d fired, the last after %s (p50 %s)\n",
-		r.N, ms(r.BareStarting), r.BareDue.Format("15:04:05"), r.BareFired, bareDrain, ms(r.BareP50))
+	bare := r.BareDrain()
+	bareDrain := ms(bare) + " (mean of the bare storms)"
+	if bare < 0 {
+		bareDrain = "not drained"
+	}
 	fmt.Fprintf(w, "  drain cases/bare: %s / %s = %.2f×\n", caseDrain, bareDrain, r.DrainRatio())
-	if worst := r.WorstStep(); worst.Step != "" {
-		fmt.Fprintf(w, "  slowest step to fire (event time): %s, the last after %s = %.2f× the bare timers' drain\n",
-			worst.Step, ms(worst.Lateness.Max), ratio(float64(worst.Lateness.Max), float64(r.BareDrain)))
+	if worst := r.WorstStep(); worst.Step != "" && bare > 0 {
+		fmt.Fprintf(w, "  slowest step to fire (event time): %s, the last after %s = %.2f× the bare drain\n",
+			worst.Step, ms(worst.Lateness.Max), ratio(float64(worst.Lateness.Max), float64(bare)))
 	}
 	fmt.Fprintf(w, "  ladder steps: %d recorded of %d, %d skipped (recorded as reminder_skipped), %d duplicated, %d missing\n",
 		r.Recorded, r.Expected, r.Skipped, r.Duplicated, r.Missing)
-	if r.LoadAtDue != "" || r.LoadAtBare != "" {
-		fmt.Fprintf(w, "  load average when the cases' last step was due: %s; when the bare timers were: %s\n", r.LoadAtDue, r.LoadAtBare)
+	if r.LoadAtDue != "" {
+		loads := "cases' last step " + r.LoadAtDue
+		for _, b := range r.Bare {
+			loads += "; bare " + b.When + " " + b.Load
+		}
+		fmt.Fprintf(w, "  load average when due: %s\n", loads)
 	}
 }
 
@@ -175,9 +213,9 @@ type stormCase struct {
 	answered time.Time
 }
 
-// RunStorm registers N cases due at one instant and waits for their ladders to drain into the
-// register, then starts N bare workflows with one timer each to one instant and waits for
-// them; it reads every case's audit trail to count the ladder steps.
+// RunStorm runs N bare workflows with one timer each to one instant, then registers N cases
+// due at one instant and waits for their ladders to drain into the register, reads every
+// case's audit trail to count the ladder steps, and runs the bare timers once more.
 func RunStorm(ctx context.Context, cfg Config, o StormOptions) (*StormResult, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -222,33 +260,42 @@ func RunStorm(ctx context.Context, cfg Config, o StormOptions) (*StormResult, er
 	}
 	tag := "[storm-" + processTag + "-" + strconv.FormatInt(nextSeq(), 10) + "]"
 
+	// The registration rate decides the lead: every case must be registered before the
+	// storm's first step (the reminders) is due.
+	n := min(max(2*o.Clients, o.N/10), 50)
+	cfg.progressf("storm: measuring the registration rate (%d cases on policy default)", n)
+	t0 := time.Now()
+	if err := forEach(ctx, n, o.Clients, func(ctx context.Context, i int) error {
+		_, err := clerks[i%o.Clients].register(ctx, tag+"-calibration", nextSeq(), "default", time.Time{}, registerRetries)
+		return err
+	}); err != nil {
+		return nil, fmt.Errorf("storm calibration: %w", err)
+	}
+	per := time.Since(t0) / time.Duration(n)
+	registering := per * time.Duration(o.N)
 	lead := o.Lead
 	if lead <= 0 {
-		// The registration rate decides the lead: every case must be registered before the
-		// storm's first step (the reminders) is due.
-		n := 2 * o.Clients
-		cfg.progressf("storm: measuring the registration rate (%d cases on policy default)", n)
-		t0 := time.Now()
-		if err := forEach(ctx, n, o.Clients, func(ctx context.Context, i int) error {
-			_, err := clerks[i%o.Clients].register(ctx, tag+"-calibration", nextSeq(), "default", time.Time{}, registerRetries)
-			return err
-		}); err != nil {
-			return nil, fmt.Errorf("storm calibration: %w", err)
-		}
-		per := time.Since(t0) / time.Duration(n)
-		lead = ladder.ReminderBefore.Std() + 5*time.Second + time.Duration(float64(per)*float64(o.N)*1.5)
 		// Without the margin it must fit; with it, it should (late registrations are counted).
-		if ladder.ReminderBefore.Std()+5*time.Second+per*time.Duration(o.N) > maxLead {
+		if ladder.ReminderBefore.Std()+5*time.Second+registering > maxLead {
 			return nil, fmt.Errorf("bench: registering %d cases at the measured %.1f/s takes about %s, more than the %s a case's received_at may run ahead (policy %s); lower the storm's N, raise the clients, or give the stack a policy file with a longer seconds-scale acceptance period",
-				o.N, float64(time.Second)/float64(per), (per * time.Duration(o.N)).Round(time.Second), maxLead, pol.Name)
+				o.N, float64(time.Second)/float64(per), registering.Round(time.Second), maxLead, pol.Name)
 		}
+		lead = ladder.ReminderBefore.Std() + 5*time.Second + 2*registering
 	}
+	res := &StormResult{N: o.N, Clients: o.Clients, Policy: pol.Name, Ladder: ladder, Poll: o.Poll, CaseDrain: -1}
+
+	// The first bare storm, on the server as it is before the cases.
+	before, err := bareStorm(ctx, cfg, o, "before", 3*time.Second+registering/2)
+	if err != nil {
+		return nil, err
+	}
+	res.Bare = append(res.Bare, before)
+
 	lead = min(lead, maxLead)
 	start := time.Now()
 	due := start.Add(lead).Truncate(time.Second).Add(time.Second)
 	received := due.Add(-acceptance)
-	res := &StormResult{N: o.N, Clients: o.Clients, Policy: pol.Name, Ladder: ladder, Due: due,
-		Lead: due.Sub(start), Poll: o.Poll, CaseDrain: -1}
+	res.Due, res.Lead = due, due.Sub(start)
 
 	steps := []stepDef{}
 	if ladder.ReminderBefore > 0 {
@@ -273,7 +320,11 @@ func RunStorm(ctx context.Context, cfg Config, o StormOptions) (*StormResult, er
 	stopProgress := cfg.ticker(func() string {
 		regMu.Lock()
 		defer regMu.Unlock()
-		return fmt.Sprintf("  registered %d of %d; the first step is due in %s", registered, o.N, time.Until(firstStep).Round(time.Second))
+		if d := time.Until(firstStep).Round(time.Second); d < 0 {
+			return fmt.Sprintf("  registered %d of %d; the first step was due %s ago", registered, o.N, -d)
+		}
+		return fmt.Sprintf("  registered %d of %d; the first step is due in %s", registered, o.N,
+			time.Until(firstStep).Round(time.Second))
 	})
 	err = forEach(ctx, o.N, o.Clients, func(ctx context.Context, i int) error {
 		r, err := clerks[i%o.Clients].register(ctx, tag, nextSeq(), pol.Name, received, registerRetries)
@@ -370,10 +421,12 @@ func RunStorm(ctx context.Context, cfg Config, o StormOptions) (*StormResult, er
 	}
 	res.CaseDrainEvents = res.Steps[len(res.Steps)-1].Lateness.Max
 
-	// The bare storm, on a quiet server: N workflows with one timer each to one instant.
-	if err := bareStorm(ctx, cfg, o, res); err != nil {
+	// The second bare storm, on the server as the cases left it.
+	after, err := bareStorm(ctx, cfg, o, "after", 3*time.Second+before.Starting*3/2)
+	if err != nil {
 		return nil, err
 	}
+	res.Bare = append(res.Bare, after)
 	return res, nil
 }
 
@@ -395,17 +448,16 @@ func stepList(steps []stepDef) string {
 	return s
 }
 
-// bareStorm starts N bare timer workflows due at one instant and waits for them to fire. The
-// instant leaves time to start them all, judged from the cases' registrations; if starting
-// takes longer, the storm is run again with a lead from the measured start time.
-func bareStorm(ctx context.Context, cfg Config, o StormOptions, res *StormResult) error {
+// bareStorm starts N bare timer workflows due at one instant, lead from now, and waits for
+// them to fire. If starting them takes longer than the lead, the storm is run again with a
+// lead from the measured start time.
+func bareStorm(ctx context.Context, cfg Config, o StormOptions, when string, lead time.Duration) (BareRun, error) {
 	workers := 2 * o.Clients
-	lead := 3*time.Second + res.Registering/2
 	for attempt := 0; ; attempt++ {
 		tag := processTag + "-" + strconv.FormatInt(nextSeq(), 10)
 		start := time.Now()
 		at := start.Add(lead).Truncate(time.Second).Add(time.Second)
-		cfg.progressf("storm: starting %d bare timers due at %s", o.N, at.Format("15:04:05"))
+		cfg.progressf("storm: starting %d bare timers due at %s (%s the cases)", o.N, at.Format("15:04:05"), when)
 		runs := make([]client.WorkflowRun, o.N)
 		err := forEach(ctx, o.N, workers, func(ctx context.Context, i int) error {
 			run, err := cfg.Temporal.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
@@ -415,7 +467,7 @@ func bareStorm(ctx context.Context, cfg Config, o StormOptions, res *StormResult
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("storm: start the bare timers: %w", err)
+			return BareRun{}, fmt.Errorf("storm: start the bare timers: %w", err)
 		}
 		started := time.Since(start)
 		var (
@@ -445,10 +497,10 @@ func bareStorm(ctx context.Context, cfg Config, o StormOptions, res *StormResult
 			})
 		}()
 		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("storm: wait for the bare timers: %w", err)
+			return BareRun{}, fmt.Errorf("storm: wait for the bare timers: %w", err)
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return BareRun{}, err
 		}
 		if start.Add(started).After(at) && attempt == 0 {
 			// Some timers were started after their instant: not one storm. Once more, with
@@ -458,12 +510,11 @@ func bareStorm(ctx context.Context, cfg Config, o StormOptions, res *StormResult
 			continue
 		}
 		s := summarize(fired)
-		res.BareDue, res.BareStarting, res.BareFired, res.LoadAtBare = at, started, s.N, load
-		res.BareDrain, res.BareP50 = max(s.Max, 0), max(s.P50, 0)
+		b := BareRun{When: when, Due: at, Starting: started, Fired: s.N, Drain: max(s.Max, 0), P50: max(s.P50, 0), Load: load}
 		if s.N < o.N {
-			res.BareDrain = -1
+			b.Drain = -1
 		}
-		return nil
+		return b, nil
 	}
 }
 
