@@ -63,8 +63,10 @@ helm-template:
 	  --namespace petitions --set secrets.existingSecret=petitiond-secrets
 
 ## bench-load: petitiond bench against the running dev stack (make run): intake vs bare, and a deadline storm
-bench-load:
-	set -a; . $(DEV_DIR)/worker.env; set +a; $(GO) run ./cmd/petitiond bench -c 4,16 -duration 60s -storm-n 200
+BENCH_FLAGS ?= -c 4,16 -duration 60s -storm-n 200
+bench-load: bin/petitiond
+	@test -f $(DEV_DIR)/worker.env || { echo "no $(DEV_DIR)/worker.env: start the dev stack first (make run)" >&2; exit 1; }
+	set -a && . "$(abspath $(DEV_DIR))/worker.env" && set +a && exec ./bin/petitiond bench $(BENCH_FLAGS)
 
 ## cluster-test: Temporal as separate frontend, history, matching and worker processes on PostgreSQL
 ## (schemas by temporal-sql-tool), two petitiond workers and two APIs, a worker and an API killed
