@@ -60,7 +60,7 @@ func TestMetricsObserveAnswers(t *testing.T) {
 		body         any
 		status       int
 	}{
-		{"POST", "/api/v1/petitions", "{", http.StatusBadRequest},                 // rejected
+		{"POST", "/api/v1/petitions", "{", http.StatusBadRequest},                     // rejected
 		{"POST", "/api/v1/petitions", validPetition(), http.StatusServiceUnavailable}, // error: the register is down
 		{"POST", "/api/v1/petitions/2026-000001/accept", map[string]any{}, http.StatusServiceUnavailable},
 		{"POST", "/api/v1/petitions/2026-000001/frobnicate-x", map[string]any{}, http.StatusNotFound},

@@ -143,7 +143,6 @@ func permanent(err error) bool {
 	return errors.As(err, &ae) && ae.NonRetryable()
 }
 
-//
 // local: the first tries run as a local activity in the workflow task that decided the notice
 // (one marker; a deadline storm's steps need no extra activity round trip each), and only a
 // notifier that keeps failing is retried by a regular activity, as long as it takes. A try that
