@@ -3,7 +3,7 @@ GO ?= go
 # Never let the go command fetch a newer toolchain: the project pins the installed Go.
 export GOTOOLCHAIN := local
 
-.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template cluster-test bench-load
+.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template cluster-test bench-load vendor-assets
 
 # The dev stack's data folder, and whether it runs a worker in its own process.
 DEV_DIR ?= .dev
@@ -84,9 +84,26 @@ clean:
 FORCE:
 
 ## lint-openapi: lint api/openapi.yaml with Redocly CLI (pinned in tools/openapi-lint; needs Node.js and npm)
-.PHONY: lint-openapi
+.PHONY: lint-openapi vendor-assets
 # No usage data sent to Redocly, no update notices.
 lint-openapi: export REDOCLY_TELEMETRY := off
 lint-openapi: export REDOCLY_SUPPRESS_NOTIFICATIONS := true
 lint-openapi:
 	cd tools/openapi-lint && npm ci --no-audit --no-fund && npx redocly lint ../../api/openapi.yaml
+
+## vendor-assets: fetch the console's browser libraries from npm (pinned) into
+## internal/console/assets/vendor, where go:embed serves them; nothing is fetched at run time
+HTMX_VERSION ?= 2.0.11
+ECHARTS_VERSION ?= 6.1.0
+vendor-assets:
+	@command -v npm >/dev/null || { echo "npm is needed to vendor the console's assets" >&2; exit 1; }
+	rm -rf .vendor-tmp && mkdir -p .vendor-tmp
+	cd .vendor-tmp && npm pack --silent htmx.org@$(HTMX_VERSION) echarts@$(ECHARTS_VERSION) >/dev/null
+	cd .vendor-tmp && for f in *.tgz; do tar -xzf $$f && mv package $${f%.tgz}; done
+	cp .vendor-tmp/htmx.org-$(HTMX_VERSION)/dist/htmx.min.js internal/console/assets/vendor/htmx.min.js
+	cp .vendor-tmp/echarts-$(ECHARTS_VERSION)/dist/echarts.min.js internal/console/assets/vendor/echarts.min.js
+	cp .vendor-tmp/htmx.org-$(HTMX_VERSION)/LICENSE internal/console/assets/vendor/htmx.LICENSE
+	cp .vendor-tmp/echarts-$(ECHARTS_VERSION)/LICENSE internal/console/assets/vendor/echarts.LICENSE
+	cd internal/console/assets/vendor && printf 'htmx.org %s\necharts %s\n' $(HTMX_VERSION) $(ECHARTS_VERSION) > VERSIONS \
+	  && sha256sum htmx.min.js echarts.min.js > SHA256SUMS
+	rm -rf .vendor-tmp

@@ -20,6 +20,7 @@ import (
 
 	"github.com/petitions/petitions/activities"
 	"github.com/petitions/petitions/api"
+	"github.com/petitions/petitions/internal/console"
 	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/config"
 	"github.com/petitions/petitions/internal/metrics"
@@ -160,7 +161,15 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 		if err != nil {
 			return nil, fmt.Errorf("HTTP API cannot listen on %s (is another instance running?): %w", cfg.HTTPAddr, err)
 		}
-		httpServer, listener := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second}, s.listener
+		// The staff console shares the listener: /api/… is the API, everything else the console,
+		// which calls the API in-process as the signed-in reader.
+		con, err := console.New(console.Config{API: srv.Handler(), Office: cfg.OfficeName, Zone: cfg.OfficeZone,
+			TemporalUI: cfg.TemporalUIURL, Namespace: cfg.TemporalNamespace, SingleSignOn: sso != nil,
+			Logger: logger.With("component", "console")})
+		if err != nil {
+			return nil, err
+		}
+		httpServer, listener := &http.Server{Handler: console.Mount(srv.Handler(), con), ReadHeaderTimeout: 10 * time.Second}, s.listener
 		s.http = httpServer
 		// The goroutine keeps its own references: Stop clears the fields, possibly before it runs.
 		go func() {

@@ -66,6 +66,10 @@ type Config struct {
 	// IANA name; the legal calendar's, Asia/Shanghai, by default). Day boundaries of deadlines
 	// and reports stay the legal calendar's.
 	OfficeZone *time.Location
+	// OfficeName is the petition office's name (console, receipts, notices).
+	OfficeName string
+	// TemporalUIURL is the Web UI's address for the console's links (empty: none).
+	TemporalUIURL string
 	// AdminAddr is where the admin listener serves /metrics (Prometheus) and /debug/pprof/
 	// (PETITIONS_ADMIN_ADDR; "" when set to off). It has no sign-in: an internal address only.
 	// Port 0 picks a free port (tests).
@@ -137,6 +141,8 @@ var Settings = []Setting{
 	{"self-service-per-client", "PETITIONS_SELF_SERVICE_PER_CLIENT", "20/min", "petitioner self-service requests allowed per client address"},
 	{"self-service-per-case", "PETITIONS_SELF_SERVICE_PER_CASE", "10/min", "petitioner self-service requests allowed per case"},
 	{"office-time-zone", "PETITIONS_OFFICE_TIME_ZONE", calendar.Location().String(), "IANA time zone every instant in the API's answers is written in"},
+	{"office-name", "PETITIONS_OFFICE_NAME", "信访局", "the petition office's name, on the staff console, receipts and written notices"},
+	{"temporal-ui-url", "PETITIONS_TEMPORAL_UI_URL", "", "the Temporal Web UI's address as browsers reach it; the console links supervisors to each case there (empty: no link)"},
 }
 
 // Parse reads the environment through getenv, then the flags in args. It returns the
@@ -173,6 +179,8 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 		PolicyFile:         *vals["policy-file"],
 		NotifyWebhookURL:   *vals["notify-webhook"],
 		KeyFile:            *vals["key-file"],
+		OfficeName:         strings.TrimSpace(*vals["office-name"]),
+		TemporalUIURL:      strings.TrimRight(strings.TrimSpace(*vals["temporal-ui-url"]), "/"),
 		Keys:               *vals["keys"],
 		OIDCIssuer:         *vals["oidc-issuer"],
 		OIDCClientID:       *vals["oidc-client-id"],

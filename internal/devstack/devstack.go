@@ -180,6 +180,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	cfg.TemporalAddress = s.Temporal.HostPort()
 	cfg.TemporalNamespace = "default"
 	cfg.HTTPAddr = o.HTTPAddr
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = s.UIURL
+	}
 	cfg.AdminAddr = o.AdminAddr
 	pool, err := app.OpenPool(ctx, cfg)
 	if err != nil {
