@@ -20,9 +20,9 @@ import (
 
 	"github.com/petitions/petitions/activities"
 	"github.com/petitions/petitions/api"
-	"github.com/petitions/petitions/internal/console"
 	"github.com/petitions/petitions/internal/auth"
 	"github.com/petitions/petitions/internal/config"
+	"github.com/petitions/petitions/internal/console"
 	"github.com/petitions/petitions/internal/metrics"
 	"github.com/petitions/petitions/internal/notify"
 	"github.com/petitions/petitions/internal/policy"

@@ -11,4 +11,3 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) {
 func (c *Console) caseAction(w http.ResponseWriter, r *http.Request, v *view) {
 	c.problem(w, v, &apiError{Status: http.StatusNotImplemented, Message: "not built yet"})
 }
-

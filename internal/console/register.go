@@ -21,4 +21,3 @@ func (c *Console) registerSuggestion(w http.ResponseWriter, r *http.Request, v *
 func (c *Console) registerLookup(w http.ResponseWriter, r *http.Request, v *view) {
 	c.problem(w, v, &apiError{Status: http.StatusNotImplemented, Message: "not built yet"})
 }
-

@@ -6,4 +6,3 @@ import "net/http"
 func (c *Console) statsPage(w http.ResponseWriter, r *http.Request, v *view) {
 	c.problem(w, v, &apiError{Status: http.StatusNotImplemented, Message: "not built yet"})
 }
-
