@@ -153,3 +153,5 @@ func csrfCookie(r *http.Request) string {
 	}
 	return ""
 }
+
+func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -109,6 +109,7 @@ func (c *Console) routes() {
 
 	// Lists and search (list.go).
 	m.HandleFunc("GET /cases", c.staff(c.listPage))
+	m.HandleFunc("GET /cases/export/{format}", c.staff(c.listExport))
 	// Registration (register.go).
 	m.HandleFunc("GET /register", c.staff(c.registerPage))
 	m.HandleFunc("POST /register", c.staff(c.registerSubmit))
@@ -120,6 +121,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /cases/{no}/notices/{kind}", c.staff(c.noticePage))
 	// Statistics (stats.go).
 	m.HandleFunc("GET /stats", c.staff(c.statsPage))
+	m.HandleFunc("GET /stats/ledger/{format}", c.staff(c.ledgerDownload))
 	// The petitioner's own page (public.go): case number and query code, no staff sign-in.
 	m.HandleFunc("GET /query", c.publicPage)
 	m.HandleFunc("POST /query", c.publicPage)
