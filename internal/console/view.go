@@ -30,6 +30,9 @@ type view struct {
 	// Nav marks the navigation entry of this page.
 	Nav  string
 	Data any
+
+	// The directory, read once per page when a template asks for a name.
+	unitNames, staffNames map[string]string
 }
 
 type flash struct {
@@ -171,6 +174,56 @@ func (v *view) Param(name string) string { return v.r.URL.Query().Get(name) }
 
 // Path is the current URL's path.
 func (v *view) Path() string { return v.r.URL.Path }
+
+// Back is the current URL (path and query), for "come back here" links.
+func (v *view) Back() string { return v.r.URL.RequestURI() }
+
+// UnitName is a unit's name from the directory (GET /api/v1/units); the code when unknown.
+func (v *view) UnitName(code string) string {
+	if code == "" {
+		return ""
+	}
+	if v.unitNames == nil {
+		v.unitNames = map[string]string{}
+		var ans struct {
+			Units []unit `json:"units"`
+		}
+		if v.c.get(v.r, "/api/v1/units", nil).decode(&ans) == nil {
+			for _, u := range ans.Units {
+				v.unitNames[u.Code] = u.Name
+			}
+		}
+	}
+	if n := v.unitNames[code]; n != "" {
+		return n
+	}
+	return code
+}
+
+// StaffName is a staff member's name from the directory (GET /api/v1/staff); the ID when unknown.
+func (v *view) StaffName(id string) string {
+	if id == "" {
+		return ""
+	}
+	if v.staffNames == nil {
+		v.staffNames = map[string]string{}
+		var ans struct {
+			Staff []struct {
+				ID   string `json:"id"`
+				Name string `json:"name"`
+			} `json:"staff"`
+		}
+		if v.c.get(v.r, "/api/v1/staff", nil).decode(&ans) == nil {
+			for _, s := range ans.Staff {
+				v.staffNames[s.ID] = s.Name
+			}
+		}
+	}
+	if n := v.staffNames[id]; n != "" {
+		return n
+	}
+	return id
+}
 
 // funcs are the few helpers that need no reader.
 var funcs = template.FuncMap{
