@@ -41,6 +41,16 @@ func (s *Store) StaffList(ctx context.Context) ([]Staff, error) {
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Staff])
 }
 
+// StaffDirectory lists the enabled staff by unit and ID, of one unit and/or one role when
+// given, for pickers (a handler to accept a case into, a leader in charge): ID, name, role and
+// unit only, never a phone.
+func (s *Store) StaffDirectory(ctx context.Context, unit, role string) ([]Staff, error) {
+	rows, _ := s.pool.Query(ctx, `SELECT id, name, role, unit, '' FROM staff
+		WHERE NOT disabled AND ($1 = '' OR unit = $1) AND ($2 = '' OR role = $2)
+		ORDER BY unit, id`, unit, role)
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[Staff])
+}
+
 // RoutingRules returns the routing rules in the order Route tries them.
 func (s *Store) RoutingRules(ctx context.Context) ([]RoutingRule, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+ruleColumns+`

@@ -65,6 +65,108 @@ func (s *Store) List(ctx context.Context, f ListFilter) (Page, error) {
 	}
 	limit = min(limit, MaxListLimit)
 
+	where, args, err := s.listWhere(f, true)
+	if err != nil {
+		return Page{}, err
+	}
+	// One row more than asked tells whether another page exists.
+	sql := listSQL(caseColumns, where, limit+1)
+	rows, _ := s.pool.Query(ctx, sql, args)
+	cases, err := pgx.CollectRows(rows, collectCase)
+	if err != nil {
+		return Page{}, fmt.Errorf("list cases: %w", err)
+	}
+	page := Page{Cases: cases}
+	if len(cases) > limit {
+		page.Cases = cases[:limit]
+		last := page.Cases[limit-1]
+		page.NextCursor = cursor{Due: last.DueAt, CaseNo: last.CaseNo}.encode()
+	}
+	if page.Cases == nil {
+		page.Cases = []Case{}
+	}
+	return page, nil
+}
+
+// CountCap is how far Count counts: beyond it a list is "more than 10,000 cases", which is all
+// a person needs to know, and counting stops there so the count of a broad filter on a register
+// of millions stays as cheap as a page.
+const CountCap = 10_000
+
+// Count counts the cases matching f (its cursor and limit aside), up to limit: n is at most
+// limit, and capped reports that more cases match. The count runs over a LIMIT limit+1
+// subquery, so it stops reading rows there.
+func (s *Store) Count(ctx context.Context, f ListFilter, limit int) (n int, capped bool, err error) {
+	if limit <= 0 {
+		limit = CountCap
+	}
+	f.Cursor = ""
+	where, args, err := s.listWhere(f, false)
+	if err != nil {
+		return 0, false, err
+	}
+	sql := "SELECT count(*) FROM (SELECT 1 FROM cases"
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	sql += fmt.Sprintf(" LIMIT %d) matching", limit+1)
+	if err := s.pool.QueryRow(ctx, sql, args).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("count cases: %w", err)
+	}
+	if n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
+}
+
+// ExportCap is the most cases one export holds (Export's usual max).
+const ExportCap = 10_000
+
+// Export returns the cases matching f in list order (f.Limit aside; after f.Cursor when set),
+// at most max of them; capped reports that more match. The rows carry neither the content nor
+// the location nor the query code, nor any petitioner: an export leaves the system as a file.
+func (s *Store) Export(ctx context.Context, f ListFilter, max int) (cases []Case, capped bool, err error) {
+	if max <= 0 {
+		max = ExportCap
+	}
+	where, args, err := s.listWhere(f, true)
+	if err != nil {
+		return nil, false, err
+	}
+	rows, _ := s.pool.Query(ctx, listSQL(exportColumns, where, max+1), args)
+	cases, err = pgx.CollectRows(rows, collectCase)
+	if err != nil {
+		return nil, false, fmt.Errorf("export cases: %w", err)
+	}
+	if len(cases) > max {
+		return cases[:max], true, nil
+	}
+	if cases == nil {
+		cases = []Case{}
+	}
+	return cases, false, nil
+}
+
+// exportColumns are caseColumns with the free text that may name people (content, location)
+// and the sealed query code left empty, in scanCase's order.
+var exportColumns = strings.NewReplacer(
+	"query_code,", "'' AS query_code,",
+	" content,", " '' AS content,",
+	" location,", " '' AS location,",
+).Replace(caseColumns)
+
+// listSQL is the list query: the select list, the conditions, the list order and a limit.
+func listSQL(columns string, where []string, limit int) string {
+	sql := "SELECT " + columns + " FROM cases"
+	if len(where) > 0 {
+		sql += " WHERE " + strings.Join(where, " AND ")
+	}
+	return sql + fmt.Sprintf(" ORDER BY %s, case_no LIMIT %d", sortKey, limit)
+}
+
+// listWhere turns a filter into conditions on cases and their arguments; withCursor adds the
+// keyset condition of f.Cursor.
+func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArgs, error) {
 	var where []string
 	args := pgx.NamedArgs{}
 	eq := func(col, v string) {
@@ -77,6 +179,10 @@ func (s *Store) List(ctx context.Context, f ListFilter) (Page, error) {
 	eq("unit", f.Unit)
 	eq("category", f.Category)
 	eq("channel", f.Channel)
+	// A staff member's queue: each has its index on (person, due key, case_no) (0006).
+	eq("handler", f.Handler)
+	eq("leader", f.Leader)
+	eq("registered_by", f.RegisteredBy)
 	// Booleans and levels are inlined, not bound: a literal lets the planner prove the
 	// partial indexes (WHERE overdue, WHERE escalation_level > 0) apply to a generic plan.
 	if f.Overdue != nil {
@@ -97,47 +203,115 @@ func (s *Store) List(ctx context.Context, f ListFilter) (Page, error) {
 		where = append(where, sortKey+" < @due_before")
 		args["due_before"] = *f.DueBefore
 	}
+	if f.RegisteredAfter != nil {
+		where = append(where, "registered_at >= @registered_after")
+		args["registered_after"] = *f.RegisteredAfter
+	}
+	if f.RegisteredBefore != nil {
+		where = append(where, "registered_at < @registered_before")
+		args["registered_before"] = *f.RegisteredBefore
+	}
 	if t := strings.TrimSpace(f.Text); t != "" {
-		where = append(where, `(topic ILIKE @text ESCAPE '\' OR content ILIKE @text ESCAPE '\')`)
+		arms := []string{`topic ILIKE @text ESCAPE '\'`, `content ILIKE @text ESCAPE '\'`}
 		args["text"] = "%" + escapeLike(t) + "%"
+		if ValidCaseNo(t) {
+			arms = append(arms, "case_no = @text_case_no")
+			args["text_case_no"] = t
+		}
+		if f.TextMatchesIdentity {
+			x, err := s.sealer()
+			if err != nil {
+				return nil, nil, err
+			}
+			id, phone := "", ""
+			if looksLikeIDNumber(t) {
+				id = t
+			}
+			if looksLikePhone(t) {
+				phone = t
+			}
+			sub, subArgs := petitionersOf(x, t, id, phone)
+			for k, v := range subArgs {
+				args[k] = v
+			}
+			arm := "case_no IN (" + sub + ")"
+			if f.IdentityExcludesAccusations {
+				arm = "(category <> 'accusation' AND " + arm + ")"
+			}
+			arms = append(arms, arm)
+		}
+		where = append(where, "("+strings.Join(arms, " OR ")+")")
 	}
-	if sc := f.Scope; sc != nil {
-		where = append(where, `(ledger_unit = ANY(@scope_ledger) OR review_unit = ANY(@scope_review)
-			OR re_review_unit = ANY(@scope_review))`)
-		args["scope_ledger"] = nonNil(sc.LedgerUnits)
-		args["scope_review"] = nonNil(sc.ReviewUnits)
+	if f.Scope != nil {
+		where = append(where, scopeCondition(f.Scope, args))
 	}
-	if f.Cursor != "" {
+	if withCursor && f.Cursor != "" {
 		c, err := decodeCursor(f.Cursor)
 		if err != nil {
-			return Page{}, err
+			return nil, nil, err
 		}
 		where = append(where, "("+sortKey+", case_no) > (COALESCE(@cursor_due::timestamptz, 'infinity'), @cursor_no)")
 		args["cursor_due"] = c.Due
 		args["cursor_no"] = c.CaseNo
 	}
-	sql := "SELECT " + caseColumns + " FROM cases"
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
-	}
-	// One row more than asked tells whether another page exists.
-	sql += fmt.Sprintf(" ORDER BY %s, case_no LIMIT %d", sortKey, limit+1)
+	return where, args, nil
+}
 
-	rows, _ := s.pool.Query(ctx, sql, args)
-	cases, err := pgx.CollectRows(rows, collectCase)
-	if err != nil {
-		return Page{}, fmt.Errorf("list cases: %w", err)
+// petitionersOf is a subquery of the case numbers with a petitioner of this name (exactly),
+// ID number or phone (normalised, compared by keyed hash); empty values match nothing. Each
+// arm is an index lookup (petitioners_name_idx, the partial hash indexes, whose predicate is
+// repeated so a generic plan may use them).
+func petitionersOf(x Sealer, name, idNumber, phone string) (string, pgx.NamedArgs) {
+	arms := []string{"false"}
+	args := pgx.NamedArgs{}
+	if name = strings.TrimSpace(name); name != "" {
+		arms = append(arms, "name = @who_name")
+		args["who_name"] = name
 	}
-	page := Page{Cases: cases}
-	if len(cases) > limit {
-		page.Cases = cases[:limit]
-		last := page.Cases[limit-1]
-		page.NextCursor = cursor{Due: last.DueAt, CaseNo: last.CaseNo}.encode()
+	if id := normalizeIDNumber(idNumber); id != "" {
+		arms = append(arms, "(id_number_hash = @who_id AND id_number_hash <> '')")
+		args["who_id"] = x.Index(id)
 	}
-	if page.Cases == nil {
-		page.Cases = []Case{}
+	if ph := normalizePhone(phone); ph != "" {
+		arms = append(arms, "(phone_hash = @who_phone AND phone_hash <> '')")
+		args["who_phone"] = x.Index(ph)
 	}
-	return page, nil
+	return "SELECT case_no FROM petitioners WHERE " + strings.Join(arms, " OR "), args
+}
+
+// looksLikeIDNumber: a resident ID number as typed, 15 or 18 characters of digits with an
+// optional final X (only those can match: registration checks ID numbers).
+func looksLikeIDNumber(s string) bool {
+	s = normalizeIDNumber(s)
+	if len(s) != 15 && len(s) != 18 {
+		return false
+	}
+	for i, r := range s {
+		if !(r >= '0' && r <= '9' || r == 'X' && i == len(s)-1) {
+			return false
+		}
+	}
+	return true
+}
+
+// looksLikePhone: digits (also full-width) with the separators people type, 3 to 20 digits.
+func looksLikePhone(s string) bool {
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= '０' && r <= '９' || strings.ContainsRune("+-() ", r)) {
+			return false
+		}
+	}
+	n := len(normalizePhone(s))
+	return n >= 3 && n <= 20
+}
+
+// scopeCondition is the condition of the cases sc lets a reader see (Scope), its arguments
+// added to args.
+func scopeCondition(sc *Scope, args pgx.NamedArgs) string {
+	args["scope_ledger"] = nonNil(sc.LedgerUnits)
+	args["scope_review"] = nonNil(sc.ReviewUnits)
+	return `(ledger_unit = ANY(@scope_ledger) OR review_unit = ANY(@scope_review)
+			OR re_review_unit = ANY(@scope_review))`
 }
 
 func nonNil(s []string) []string {

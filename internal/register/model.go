@@ -146,9 +146,26 @@ type ListFilter struct {
 	DueBefore       *time.Time
 	DueAfter        *time.Time
 	EscalationLevel *int
-	Text            string
-	Limit           int
-	Cursor          string
+	// Handler, Leader and RegisteredBy select one staff member's cases by exact staff ID: a
+	// handler's queue, a leader in charge's (包案领导) cases, a first-contact clerk's.
+	Handler      string
+	Leader       string
+	RegisteredBy string
+	// RegisteredAfter (inclusive) and RegisteredBefore (exclusive) bound the registration instant.
+	RegisteredAfter  *time.Time
+	RegisteredBefore *time.Time
+	// Text matches the topic or the content (case-insensitive substring) or, when it has the
+	// shape of a case number (ValidCaseNo), the case number exactly.
+	Text string
+	// TextMatchesIdentity lets Text also match the cases' petitioners: a name exactly, an ID
+	// number or a phone normalised and compared by keyed hash. IdentityExcludesAccusations
+	// keeps accusations (检举控告) out of that match, for readers who may not see who accused:
+	// a search by a person must not reveal an accusation to them. The caller decides both from
+	// who reads; the register knows no roles.
+	TextMatchesIdentity         bool
+	IdentityExcludesAccusations bool
+	Limit                       int
+	Cursor                      string
 	// Scope limits the cases to those a reader may see; nil lists every case (for the
 	// petition office and internal callers).
 	Scope *Scope
@@ -208,4 +225,9 @@ type MonthlyRow struct {
 	Evaluated    int     `json:"evaluated"`
 	Reviews      int     `json:"reviews"`
 	ReReviews    int     `json:"re_reviews"`
+	// Answered is the rates' denominator (see stats.go): participation 参评率 = evaluated /
+	// answered, satisfaction 满意率 = satisfied / evaluated.
+	Answered          int     `json:"answered"`
+	ParticipationRate float64 `json:"participation_rate"`
+	SatisfactionRate  float64 `json:"satisfaction_rate"`
 }

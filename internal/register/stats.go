@@ -202,6 +202,8 @@ func (s *Store) MonthlyReport(ctx context.Context, month time.Time) ([]MonthlyRo
 			r.OnTimeRate = rate(f.closedOnTime, f.closed)
 			r.OverdueNow, r.Satisfied, r.Evaluated = f.overdueNow, f.satisfied, f.evaluated
 			r.Reviews, r.ReReviews = f.reviewRequested, f.reReviewRequested
+			r.Answered = f.answered
+			r.ParticipationRate, r.SatisfactionRate = rate(f.evaluated, f.answered), rate(f.satisfied, f.evaluated)
 		}
 		delete(figs, code)
 		return r

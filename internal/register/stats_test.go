@@ -170,9 +170,12 @@ func TestMonthlyReport(t *testing.T) {
 		byUnit[r.Unit] = r
 	}
 	want := map[string]register.MonthlyRow{
+		// Answered: A, B and F replied in March; participation 2/3, satisfaction 1/2.
 		"construction": {Received: 3, Accepted: 3, Closed: 2, ClosedOnTime: 1, OnTimeRate: 0.5,
-			Satisfied: 1, Evaluated: 2, Reviews: 2, ReReviews: 1},
-		"health":    {Received: 1, Accepted: 1, Closed: 1, ClosedOnTime: 1, OnTimeRate: 1, OverdueNow: 1, Satisfied: 1, Evaluated: 1},
+			Satisfied: 1, Evaluated: 2, Reviews: 2, ReReviews: 1,
+			Answered: 3, ParticipationRate: 2.0 / 3, SatisfactionRate: 0.5},
+		"health": {Received: 1, Accepted: 1, Closed: 1, ClosedOnTime: 1, OnTimeRate: 1, OverdueNow: 1, Satisfied: 1, Evaluated: 1,
+			Answered: 1, ParticipationRate: 1, SatisfactionRate: 1},
 		"land":      {Received: 1},
 		"education": {}, // its case is April's
 		"court":     {},
