@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/petitions/petitions/internal/calendar"
@@ -88,6 +90,11 @@ func (p *petition) registerHandlers(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetQueryHandler(ctx, QueryAllowedActions, func(actor Actor) ([]string, error) {
+		return p.allowedActions(workflow.Now(ctx), actor), nil
+	}); err != nil {
+		return err
+	}
 	// await_registration takes an ActionInput only so that clients may send one; nothing in it
 	// is used. It never changes the case, so it is allowed in every stage.
 	if err := workflow.SetUpdateHandler(ctx, UpdateAwaitRegistration, func(ctx workflow.Context, _ ActionInput) (CaseState, error) {
@@ -144,6 +151,34 @@ func (p *petition) applyLocked(ctx workflow.Context, a action, in ActionInput) (
 		return CaseState{}, err
 	}
 	return p.snapshot(), nil
+}
+
+// allowedActions lists the actions actor may take now (QueryAllowedActions), asking validate
+// itself, so the answer and the validators cannot disagree. Each action is probed with the
+// actor alone and the actor's own unit as the target unit (a leader accepts into their unit):
+// refusals of the action (stage, role, unit, the case's state) or of a stale read leave it
+// out; a refusal of the probe's missing fields (invalid input) means the action is open and
+// awaits the form.
+func (p *petition) allowedActions(now time.Time, actor Actor) []string {
+	out := []string{}
+	probe := ActionInput{Actor: actor, Unit: actor.Unit}
+	if actor.ID == "" || badText(probe) != "" {
+		return out // validate would refuse these as input, not as action
+	}
+	for _, a := range p.actions() {
+		if a.name == UpdateLinkRepeat {
+			continue
+		}
+		if roles := a.rule.roles(p); len(roles) == 1 && roles[0] == RolePetitioner {
+			continue
+		}
+		var appErr *temporal.ApplicationError
+		err := p.validate(a, now, probe)
+		if err == nil || errors.As(err, &appErr) && appErr.Type() == ErrorInvalidInput {
+			out = append(out, a.name)
+		}
+	}
+	return out
 }
 
 // validate checks, in order: the actor, the stage, the role, the unit, then the action's fields.

@@ -212,6 +212,14 @@ const SignalRetryProjection = "retry_projection"
 // QueryState returns the CaseState.
 const QueryState = "state"
 
+// QueryAllowedActions takes an Actor and returns the update names ([]string) that actor may
+// take on the case now, by the rules the updates' validators enforce (stage, role, unit, and
+// the case's own state, e.g. decide_extension only while an extension is pending). An action
+// that only needs fields the query cannot know (a reason, an opinion) counts as allowed;
+// link_repeat and the petitioner's own actions are never listed. Final stages answer none.
+// Workers older than the query answer "unknown queryType": clients take that as none.
+const QueryAllowedActions = "allowed_actions"
+
 // ActionInput is the argument of every action update. Fields not used by an action are ignored;
 // fields an action needs are checked by its validator.
 type ActionInput struct {
