@@ -1,0 +1,441 @@
+package e2e
+
+// Browser tests of the staff console (internal/console): headless Chromium driven by chromedp
+// against the real stack, as clerks, handlers, leaders, supervisors and petitioners use it.
+// Every test saves screenshots to the artefact folder ($PETITIONS_TEST_ARTEFACTS, default
+// .artefacts/console at the repository's root). With PETITIONS_UPDATE_SCREENSHOTS=1 the README's
+// screenshots (docs/screenshots/) are taken again.
+//
+// Chromium comes from Debian (`chromium`, with `fonts-noto-cjk` for the Chinese); .ci/run
+// installs both. Without a browser the tests are skipped, unless PETITIONS_REQUIRE_BROWSER=1
+// (set by .ci/run), when they fail.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+)
+
+// browser is one person's browser: its own profile, so its own cookies.
+type browser struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+func chromiumPath() string {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	path := chromiumPath()
+	if path == "" {
+		if os.Getenv("PETITIONS_REQUIRE_BROWSER") == "1" {
+			t.Fatal("no Chromium found (Debian package chromium); .ci/run installs it")
+		}
+		t.Skip("no Chromium on this machine (Debian package chromium): console browser tests skipped")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.WindowSize(1366, 768),
+		chromedp.Flag("lang", "zh-CN"),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	b := &browser{t: t, ctx: ctx}
+	b.run(chromedp.EmulateViewport(1366, 768))
+	return b
+}
+
+// css is a CSS selector (chromedp's plain strings are DOM searches).
+type css = chromedp.CSS
+
+func (b *browser) run(actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, actions...); err != nil {
+		b.shot("failure")
+		b.t.Fatalf("browser: %v", err)
+	}
+}
+
+// value runs an action that answers a value.
+func browserValue[T any](b *browser, a chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, a)
+	if err != nil {
+		b.shot("failure")
+		b.t.Fatalf("browser: %v", err)
+	}
+	return v
+}
+
+// media switches the emulated CSS media ("print", or "" for the screen).
+func media(m string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: m})
+		return err
+	})
+}
+
+// artefacts is where screenshots go.
+func artefacts(t *testing.T) string {
+	dir := os.Getenv("PETITIONS_TEST_ARTEFACTS")
+	if dir == "" {
+		dir = filepath.Join("..", ".artefacts", "console")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// shot saves a full-page screenshot as <test>-<name>.png in the artefact folder.
+func (b *browser) shot(name string) string {
+	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+		return ""
+	}
+	file := filepath.Join(artefacts(b.t), strings.ReplaceAll(b.t.Name(), "/", "_")+"-"+name+".png")
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		b.t.Logf("screenshot %s: %v", name, err)
+	}
+	b.t.Logf("screenshot: %s", file)
+	return file
+}
+
+// readmeShot saves the current page as a README screenshot when asked to.
+func (b *browser) readmeShot(name string) {
+	if os.Getenv("PETITIONS_UPDATE_SCREENSHOTS") != "1" {
+		return
+	}
+	png := browserValue(b, chromedp.CaptureScreenshot())
+	if err := os.WriteFile(filepath.Join("..", "docs", "screenshots", name+".png"), png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+}
+
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.run(chromedp.Navigate(baseURL+path), chromedp.WaitReady(css("body")))
+}
+
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	return browserValue(b, chromedp.Text(css(sel)))
+}
+
+func eval[T any](b *browser, js string) T {
+	b.t.Helper()
+	return browserValue(b, chromedp.Evaluate[T](js))
+}
+
+// signIn signs in through the console's form, as a person does.
+func (b *browser) signIn(staffID string) {
+	b.t.Helper()
+	b.open("/")
+	b.run(
+		chromedp.WaitVisible(css("#staff_id")),
+		chromedp.SendKeys(css("#staff_id"), staffID),
+		chromedp.SendKeys(css("#password"), "petitions-dev"),
+		chromedp.Submit(css("#password")),
+		chromedp.WaitVisible(css("header .who")),
+	)
+}
+
+// wantText fails unless the page's body contains every string.
+func (b *browser) wantText(what ...string) {
+	b.t.Helper()
+	body := b.text("body")
+	for _, w := range what {
+		if !strings.Contains(body, w) {
+			b.shot("missing-text")
+			b.t.Fatalf("the page lacks %q; it shows:\n%s", w, truncate([]byte(body), 1500))
+		}
+	}
+}
+
+// waitText waits until the page (reloaded every half second) contains s.
+func (b *browser) waitText(path, s string, timeout time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		b.open(path)
+		if strings.Contains(b.text("body"), s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			b.shot("timeout")
+			b.t.Fatalf("%s never showed %q", path, s)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// act submits a case-file action form: fields are CSS selectors (within the form) → values;
+// a select or radio is set, text is typed.
+func (b *browser) act(caseNo, action string, fields map[string]string) {
+	b.t.Helper()
+	b.open("/cases/" + caseNo)
+	form := "#act-" + action
+	b.run(chromedp.WaitVisible(css(form)))
+	for sel, v := range fields {
+		full := form + " " + sel
+		switch {
+		case strings.HasPrefix(sel, "select"):
+			b.run(chromedp.SetValue(css(full), v))
+		case strings.Contains(sel, "[type=radio]") || strings.Contains(sel, "[value="):
+			b.run(chromedp.Click(css(full)))
+		default:
+			b.run(chromedp.SendKeys(css(full), v))
+		}
+	}
+	b.run(chromedp.Click(css("#act-"+action+"-submit")), chromedp.WaitVisible(css(".flash")))
+	if cls := b.attr(".flash", "class"); strings.Contains(cls, "error") {
+		b.shot("action-refused")
+		b.t.Fatalf("%s on %s refused: %s", action, caseNo, b.text(".flash"))
+	}
+}
+
+func (b *browser) attr(sel, name string) string {
+	return browserValue(b, chromedp.AttributeValue(css(sel), name)).Value
+}
+
+// A clerk registers a petition through the form using the keyboard only, sees the routing
+// suggestion while typing the topic, and prints the receipt; the clerk accepts it in the case
+// file, the handler replies, the petitioner evaluates on the query page: the case is closed
+// without a terminal.
+func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
+	clerkB := newBrowser(t)
+	clerkB.signIn(clerk)
+	clerkB.readmeShot("home-clerk")
+	clerkB.shot("home")
+	clerkB.open("/register")
+	clerkB.run(chromedp.WaitVisible(css("#register-form")))
+
+	// Every field has a label, and Tab reaches the submit button from the first field.
+	unlabelled := eval[[]string](clerkB, `Array.from(document.querySelectorAll('#register-form input:not([type=hidden]), #register-form select, #register-form textarea'))
+		.filter(e => !e.labels || e.labels.length === 0).map(e => e.name || e.id)`)
+	if len(unlabelled) > 0 {
+		t.Fatalf("fields without a label: %v", unlabelled)
+	}
+	phone := fmt.Sprintf("137%08d", time.Now().UnixNano()%1e8)
+	topic := "小区违章建筑 illegal construction " + phone
+	clerkB.run(
+		chromedp.SetValue(css("#channel"), "visit"),
+		chromedp.SetValue(css("#category"), "appeal"),
+		chromedp.Focus(css("#topic")),
+		chromedp.KeyEvent(topic),
+		chromedp.WaitVisible(css("#routing-suggestion")),
+	)
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(clerkB.text("#routing-suggestion"), "区") && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	if s := clerkB.text("#routing-suggestion"); !strings.Contains(s, "区") {
+		t.Fatalf("no routing suggestion while typing the topic: %q", s)
+	}
+	clerkB.run(
+		chromedp.Focus(css("#content")), chromedp.KeyEvent("邻居在小区内搭建违章建筑，影响通行。"),
+		chromedp.Focus(css("#petitioners-0-name")), chromedp.KeyEvent("张秀英"),
+		chromedp.Focus(css("#petitioners-0-phone")), chromedp.KeyEvent(phone),
+	)
+	// Tab from the first field until the submit button has the focus.
+	clerkB.run(chromedp.Focus(css("#channel")))
+	reached := false
+	for range 80 {
+		clerkB.run(chromedp.KeyEvent(kb.Tab))
+		if id := eval[string](clerkB, `document.activeElement ? document.activeElement.id : ""`); id == "register-submit" {
+			reached = true
+			break
+		}
+	}
+	if !reached {
+		clerkB.shot("tab-order")
+		t.Fatal("Tab never reached the submit button (#register-submit)")
+	}
+	clerkB.shot("form")
+	clerkB.run(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#receipt")))
+	caseNo := strings.TrimSpace(clerkB.text("#receipt-case-no"))
+	code := strings.TrimSpace(clerkB.text("#receipt-query-code"))
+	if !strings.HasPrefix(caseNo, fmt.Sprint(time.Now().Year())+"-") || len(code) < 6 {
+		t.Fatalf("receipt: case %q code %q", caseNo, code)
+	}
+	clerkB.shot("receipt")
+	// The receipt prints: the PDF has a page, and print media hide the navigation.
+	pdf := browserValue(clerkB, chromedp.PrintToPDF())
+	if len(pdf) < 1000 || !strings.HasPrefix(string(pdf), "%PDF") {
+		t.Fatalf("receipt did not print (%d bytes)", len(pdf))
+	}
+	_ = os.WriteFile(filepath.Join(artefacts(t), "receipt.pdf"), pdf, 0o644)
+	clerkB.run(media("print"))
+	navShown := eval[bool](clerkB, `getComputedStyle(document.querySelector('header.top')).display !== 'none'`)
+	clerkB.run(media(""))
+	if navShown {
+		t.Fatal("the navigation prints on the receipt")
+	}
+
+	// The clerk accepts it into the construction bureau with its handler.
+	clerkB.act(caseNo, "accept", map[string]string{
+		"select[name=unit]": "construction", "select[name=handler]": "handler.construction",
+	})
+	clerkB.wantText("办理中")
+
+	// The handler finds it among their cases and replies.
+	h := newBrowser(t)
+	h.signIn("handler.construction")
+	h.wantText(caseNo)
+	h.act(caseNo, "reply", map[string]string{"textarea[name=opinion]": "经核查，违章建筑已责令限期拆除。"})
+	h.wantText("已答复")
+	h.shot("replied")
+
+	// The petitioner evaluates on the query page with the number and code from the receipt.
+	p := newBrowser(t)
+	p.open("/query")
+	p.run(
+		chromedp.SendKeys(css("input[name=case_no]"), caseNo),
+		chromedp.SendKeys(css("input[name=query_code]"), code),
+		chromedp.Submit(css("input[name=query_code]")),
+		chromedp.WaitVisible(css("#pub-evaluate")),
+		chromedp.Click(css("#pub-evaluate input[value=satisfied]")),
+		chromedp.Click(css("#pub-evaluate-submit")),
+		chromedp.WaitReady(css("body")),
+	)
+	p.shot("evaluated")
+	waitRegister(t, caseNo, "closed")
+	clerkB.waitText("/cases/"+caseNo, "已办结", 20*time.Second)
+	clerkB.wantText("满意度评价", "答复")
+	clerkB.shot("closed")
+	clerkB.readmeShot("case-file")
+}
+
+// A leader approves the handler's extension request from the queue on the home page.
+func TestConsoleLeaderApprovesExtension(t *testing.T) {
+	r := registerCase(t, "default", petitioner(), "违章建筑 extension in the console")
+	act(t, r.CaseNo, "accept", map[string]any{"unit": "construction", "handler": "handler.construction"}, http.StatusOK)
+	code := callRaw(t, "POST", "/api/v1/petitions/"+r.CaseNo+"/request_extension",
+		map[string]any{"days": 10, "reason": "需要现场勘验"}, nil, bearer(t, "handler.construction")...)
+	if code != http.StatusOK {
+		t.Fatalf("request extension: %d", code)
+	}
+	waitRegisterExtension(t, r.CaseNo)
+
+	b := newBrowser(t)
+	b.signIn("head.construction")
+	b.run(chromedp.WaitVisible(css("#q-q\\.extensions")))
+	b.wantText(r.CaseNo)
+	b.shot("home")
+	b.act(r.CaseNo, "decide_extension", map[string]string{"input[name=approved][value=true]": "", "textarea[name=reason], input[name=reason]": "同意"})
+	b.shot("approved")
+	wantEvents(t, r.CaseNo, "extension_decided")
+	st := getCase(t, r.CaseNo).State
+	if st == nil || st.PendingExtension != nil || !st.ExtensionUsed || st.Deadline == nil || len(st.Deadline.Extensions) != 1 {
+		t.Fatalf("after approval: %+v", st)
+	}
+}
+
+// waitRegisterExtension waits until the register lists the case among pending extensions.
+func waitRegisterExtension(t *testing.T, caseNo string) {
+	t.Helper()
+	eventually(t, 20*time.Second, caseNo+" with a pending extension in the register", func() bool {
+		var page struct {
+			Cases []struct {
+				CaseNo string `json:"case_no"`
+			} `json:"cases"`
+		}
+		callRaw(t, "GET", "/api/v1/petitions?extension_pending=true&limit=500", nil, &page, bearer(t, "head.construction")...)
+		for _, c := range page.Cases {
+			if c.CaseNo == caseNo {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// A supervisor finds an overdue case on the ladder board; a handler of another unit cannot see
+// the case at all; the Chinese labels render with a CJK font.
+func TestConsoleSupervisorLadderAndScope(t *testing.T) {
+	r := registerCase(t, "e2e_fast", petitioner(), "违章建筑 overdue in the console")
+	eventually(t, 60*time.Second, r.CaseNo+" escalated", func() bool {
+		return getCase(t, r.CaseNo).Case.EscalationLevel >= 1
+	})
+	s := newBrowser(t)
+	s.signIn(supervisor)
+	s.wantText("工作台", "逾期", r.CaseNo)
+	red := eval[string](s, fmt.Sprintf(`(() => { const a = Array.from(document.querySelectorAll('tr.overdue a')).find(a => a.textContent.trim() === %q); return a ? getComputedStyle(a).color : ''; })()`, r.CaseNo))
+	if red == "" {
+		s.shot("ladder")
+		t.Fatalf("%s is not shown as overdue on the ladder board", r.CaseNo)
+	}
+	cjk := eval[bool](s, `document.fonts.check('16px "Noto Sans CJK SC"', '督办')`)
+	if !cjk {
+		t.Fatal(`the CJK font "Noto Sans CJK SC" is not available (Debian fonts-noto-cjk)`)
+	}
+	s.shot("ladder")
+	s.readmeShot("home-supervisor")
+	s.open("/cases/" + r.CaseNo)
+	s.wantText(r.CaseNo, "逾期")
+	s.run(chromedp.WaitVisible(css("#clock")), chromedp.WaitVisible(css("#timeline")))
+	if href := s.attr("#temporal-link", "href"); !strings.Contains(href, "petition-"+r.CaseNo) {
+		t.Fatalf("no Web UI link for the supervisor: %q", href)
+	}
+	s.shot("case-file")
+
+	other := newBrowser(t)
+	other.signIn("handler.health")
+	other.open("/cases/" + r.CaseNo)
+	other.wantText("404")
+	if strings.Contains(other.text("main"), "违章建筑 overdue") {
+		t.Fatal("another unit's handler sees the case's topic")
+	}
+	other.open("/cases?q=" + r.CaseNo)
+	if strings.Contains(other.text("main"), r.CaseNo) {
+		other.shot("search")
+		t.Fatal("another unit's handler finds the case by its number")
+	}
+	other.shot("not-found")
+}
+
+// The statistics page draws its charts (ECharts canvases) and offers the ledger downloads.
+func TestConsoleStatistics(t *testing.T) {
+	b := newBrowser(t)
+	b.signIn(supervisor)
+	b.open("/stats")
+	b.run(chromedp.WaitVisible(css("#stats-figures")))
+	var canvases int
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		canvases = eval[int](b, `document.querySelectorAll('#chart-channel canvas, #chart-trend canvas, #chart-ontime canvas').length`)
+		if canvases >= 3 {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if canvases < 3 {
+		b.shot("charts")
+		t.Fatalf("charts drawn: %d of 3", canvases)
+	}
+	b.shot("stats")
+	b.readmeShot("statistics")
+}
