@@ -3,7 +3,7 @@ GO ?= go
 # Never let the go command fetch a newer toolchain: the project pins the installed Go.
 export GOTOOLCHAIN := local
 
-.PHONY: run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template cluster-test bench-load vendor-assets
+.PHONY: bench-console run run-worker test build vet lint unit e2e bench record-histories clean test-deploy helm-template cluster-test bench-load vendor-assets
 
 # The dev stack's data folder, and whether it runs a worker in its own process.
 DEV_DIR ?= .dev
@@ -61,6 +61,10 @@ test-deploy:
 helm-template:
 	cd tools/deploylint && $(GO) tool helm template petitions ../../deploy/helm/petitiond \
 	  --namespace petitions --set secrets.existingSecret=petitiond-secrets
+
+## bench-console: the console's queues over a register of a million cases (BENCH_CASES to change)
+bench-console:
+	$(GO) test -run '^$$' -bench QueueFirstPage -benchtime 20x -timeout 30m ./internal/console/
 
 ## bench-load: petitiond bench against the running dev stack (make run): intake vs bare, and a deadline storm
 BENCH_FLAGS ?= -c 4,16 -duration 60s -storm-n 200
