@@ -34,6 +34,15 @@ var actions = map[string]string{
 	"withdraw":           workflows.UpdateWithdraw,
 }
 
+// actionSegments maps an update name back to its URL segment.
+var actionSegments = func() map[string]string {
+	m := make(map[string]string, len(actions))
+	for segment, update := range actions {
+		m[update] = segment
+	}
+	return m
+}()
+
 // actionRequest is the body of POST /api/v1/petitions/{no}/{action}. Fields an action does not
 // use are ignored by the workflow; which are required is the validators' business, so the
 // rules live in one place. The API only checks shapes and enumerations.

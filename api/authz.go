@@ -26,11 +26,11 @@ type permission string
 
 const (
 	permReadCases   permission = "read cases"               // lists, one case, events, deadlines
-	permRegister    permission = "register petitions"       // POST /petitions
+	permRegister    permission = "register petitions"       // POST /petitions, GET /petitioners/lookup (the registration form)
 	permAct         permission = "act on cases"             // POST /petitions/{no}/{action}; the workflow decides which action
-	permStats       permission = "read statistics"          // /stats, /reports/monthly.csv
+	permStats       permission = "read statistics"          // /stats, /reports/monthly{,.csv,.xlsx}
 	permReissueCode permission = "reissue query codes"      // POST /petitions/{no}/query-code
-	permDirectory   permission = "read the directory"       // units, routing rules, calendars, policies
+	permDirectory   permission = "read the directory"       // units, staff, routing rules and suggestions, calendars, policies
 	permAdminister  permission = "administer"               // staff, tokens, units, routing rules, calendars, policies, audit
 	permCodec       permission = "decode workflow payloads" // the codec server behind the Temporal Web UI
 )

@@ -144,6 +144,35 @@ func (t timedRegister) List(ctx context.Context, f register.ListFilter) (registe
 	return within(ctx, t.wait(registerWait), func(ctx context.Context) (register.Page, error) { return t.r.List(ctx, f) })
 }
 
+func (t timedRegister) Count(ctx context.Context, f register.ListFilter, limit int) (int, bool, error) {
+	var capped bool
+	n, err := within(ctx, t.wait(registerWait), func(ctx context.Context) (int, error) {
+		n, c, err := t.r.Count(ctx, f, limit)
+		capped = c
+		return n, err
+	})
+	return n, capped, err
+}
+
+// Export reads up to thousands of rows: a report's deadline.
+func (t timedRegister) Export(ctx context.Context, f register.ListFilter, max int) ([]register.Case, bool, error) {
+	var capped bool
+	cases, err := within(ctx, t.wait(reportWait), func(ctx context.Context) ([]register.Case, error) {
+		cases, c, err := t.r.Export(ctx, f, max)
+		capped = c
+		return cases, err
+	})
+	return cases, capped, err
+}
+
+func (t timedRegister) PetitionerCases(ctx context.Context, q register.PetitionerQuery) ([]register.Case, error) {
+	return within(ctx, t.wait(registerWait), func(ctx context.Context) ([]register.Case, error) { return t.r.PetitionerCases(ctx, q) })
+}
+
+func (t timedRegister) StaffDirectory(ctx context.Context, unit, role string) ([]register.Staff, error) {
+	return within(ctx, t.wait(registerWait), func(ctx context.Context) ([]register.Staff, error) { return t.r.StaffDirectory(ctx, unit, role) })
+}
+
 func (t timedRegister) Units(ctx context.Context) ([]register.Unit, error) {
 	return within(ctx, t.wait(registerWait), func(ctx context.Context) ([]register.Unit, error) { return t.r.Units(ctx) })
 }

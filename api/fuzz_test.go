@@ -109,6 +109,18 @@ func (r *fuzzRegister) List(_ context.Context, f register.ListFilter) (register.
 	r.filter = &f
 	return register.Page{}, nil
 }
+func (r *fuzzRegister) Count(_ context.Context, f register.ListFilter, _ int) (int, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.filter = &f
+	return 0, false, nil
+}
+func (r *fuzzRegister) Export(_ context.Context, f register.ListFilter, _ int) ([]register.Case, bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.filter = &f
+	return []register.Case{}, false, nil
+}
 func (r *fuzzRegister) Stats(_ context.Context, from, to time.Time, unit string) (register.Stats, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -555,6 +567,8 @@ func FuzzListQuery(f *testing.F) {
 		"month=%00", "month=2026-05&month=2026-06", "month=",
 		"%zz", "&&&", "=", "a=b=c", ";", "q=a;b", "%", "unit=" + strings.Repeat("u", 100),
 		"q=" + strings.Repeat("%E5%AD%97", 201),
+		"count=true&q=11010519491231002X", "format=csv&handler=h.1&registered_after=2026-05-01",
+		"format=xlsx&leader=%ff", "registered_before=9999-12-31&registered_by=clerk.li", "format=csv&cursor=x",
 	} {
 		f.Add(q)
 	}
@@ -620,7 +634,16 @@ func checkListFilter(t *testing.T, what string, lf *register.ListFilter, answer 
 	if lf.EscalationLevel != nil && (*lf.EscalationLevel < 0 || *lf.EscalationLevel > 3) {
 		add("escalation level out of range")
 	}
-	if cases, ok := answer["cases"].([]any); !ok || cases == nil {
+	for _, v := range []struct{ field, v string }{{"handler", lf.Handler}, {"leader", lf.Leader}, {"registered_by", lf.RegisteredBy}} {
+		add(storable(v.field, v.v, 64))
+	}
+	for _, d := range []*time.Time{lf.RegisteredBefore, lf.RegisteredAfter} {
+		if d != nil && !inYearRange(*d) {
+			add("registration date " + d.String())
+		}
+	}
+	// An export answers a file, not JSON.
+	if cases, ok := answer["cases"].([]any); answer != nil && (!ok || cases == nil) {
 		add("cases is not a list")
 	}
 	if len(problems) > 0 {

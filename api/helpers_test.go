@@ -122,6 +122,18 @@ func (offlineRegister) Events(context.Context, string) ([]workflows.Event, error
 func (offlineRegister) List(context.Context, register.ListFilter) (register.Page, error) {
 	return register.Page{}, errOffline
 }
+func (offlineRegister) Count(context.Context, register.ListFilter, int) (int, bool, error) {
+	return 0, false, errOffline
+}
+func (offlineRegister) Export(context.Context, register.ListFilter, int) ([]register.Case, bool, error) {
+	return nil, false, errOffline
+}
+func (offlineRegister) PetitionerCases(context.Context, register.PetitionerQuery) ([]register.Case, error) {
+	return nil, errOffline
+}
+func (offlineRegister) StaffDirectory(context.Context, string, string) ([]register.Staff, error) {
+	return nil, errOffline
+}
 func (offlineRegister) Units(context.Context) ([]register.Unit, error) { return nil, errOffline }
 func (offlineRegister) Staff(context.Context, string) (register.Staff, error) {
 	return register.Staff{}, errOffline

@@ -4,10 +4,12 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/workflows"
 )
 
 const (
@@ -19,11 +21,27 @@ const (
 // a misspelt filter ("overdu=true") would otherwise silently list every case.
 var listParams = []string{
 	"stage", "unit", "category", "channel", "overdue", "due_before", "due_after",
-	"escalation_level", "q", "limit", "cursor",
+	"escalation_level", "handler", "leader", "registered_by", "registered_after",
+	"registered_before", "q", "limit", "cursor", "count", "format",
+}
+
+// List answer formats: JSON pages, or the whole list as a download (exports.go).
+const (
+	formatJSON = "json"
+	formatCSV  = "csv"
+	formatXLSX = "xlsx"
+)
+
+var listFormats = []string{formatJSON, formatCSV, formatXLSX}
+
+// listOptions are the parameters that shape the answer rather than select cases.
+type listOptions struct {
+	count  bool   // add the number of matching cases (up to register.CountCap)
+	format string // formatJSON, formatCSV or formatXLSX
 }
 
 // listFilter reads and checks the query; every error names its parameter.
-func listFilter(c *gin.Context) (register.ListFilter, error) {
+func listFilter(c *gin.Context) (register.ListFilter, listOptions, error) {
 	q := c.Request.URL.Query()
 	f := fieldErrors{}
 	for name := range q {
@@ -32,14 +50,18 @@ func listFilter(c *gin.Context) (register.ListFilter, error) {
 		}
 	}
 	lf := register.ListFilter{
-		Stage:    q.Get("stage"),
-		Unit:     q.Get("unit"),
-		Category: q.Get("category"),
-		Channel:  q.Get("channel"),
-		Text:     strings.TrimSpace(q.Get("q")),
-		Cursor:   q.Get("cursor"),
-		Limit:    defaultListLimit,
+		Stage:        q.Get("stage"),
+		Unit:         q.Get("unit"),
+		Category:     q.Get("category"),
+		Channel:      q.Get("channel"),
+		Handler:      q.Get("handler"),
+		Leader:       q.Get("leader"),
+		RegisteredBy: q.Get("registered_by"),
+		Text:         strings.TrimSpace(q.Get("q")),
+		Cursor:       q.Get("cursor"),
+		Limit:        defaultListLimit,
 	}
+	opts := listOptions{format: formatJSON}
 	if lf.Stage != "" && !contains(stages, lf.Stage) {
 		f["stage"] = oneOf(stages)
 	}
@@ -55,6 +77,11 @@ func listFilter(c *gin.Context) (register.ListFilter, error) {
 	if len(lf.Unit) > 64 || !validText(lf.Unit) {
 		f["unit"] = "is not a unit code"
 	}
+	for name, v := range map[string]string{"handler": lf.Handler, "leader": lf.Leader, "registered_by": lf.RegisteredBy} {
+		if len(v) > 64 || !validText(v) {
+			f[name] = "is not a staff ID"
+		}
+	}
 	if len(lf.Cursor) > 1024 {
 		f["cursor"] = "is not a cursor from a previous page"
 	}
@@ -66,22 +93,24 @@ func listFilter(c *gin.Context) (register.ListFilter, error) {
 			lf.Overdue = &b
 		}
 	}
-	if v := q.Get("due_before"); v != "" {
-		if t, err := parseInstant(v, false); err != nil {
-			f["due_before"] = err.Error()
-		} else {
-			lf.DueBefore = &t
+	instant := func(name string, into **time.Time) {
+		if v := q.Get(name); v != "" {
+			if t, err := parseInstant(v, false); err != nil {
+				f[name] = err.Error()
+			} else {
+				*into = &t
+			}
 		}
 	}
-	if v := q.Get("due_after"); v != "" {
-		if t, err := parseInstant(v, false); err != nil {
-			f["due_after"] = err.Error()
-		} else {
-			lf.DueAfter = &t
-		}
-	}
+	instant("due_before", &lf.DueBefore)
+	instant("due_after", &lf.DueAfter)
+	instant("registered_before", &lf.RegisteredBefore)
+	instant("registered_after", &lf.RegisteredAfter)
 	if lf.DueBefore != nil && lf.DueAfter != nil && !lf.DueAfter.Before(*lf.DueBefore) {
 		f["due_after"] = "must be before due_before"
+	}
+	if lf.RegisteredBefore != nil && lf.RegisteredAfter != nil && !lf.RegisteredAfter.Before(*lf.RegisteredBefore) {
+		f["registered_after"] = "must be before registered_before"
 	}
 	if v := q.Get("escalation_level"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -99,21 +128,47 @@ func listFilter(c *gin.Context) (register.ListFilter, error) {
 			lf.Limit = n
 		}
 	}
-	if len(f) > 0 {
-		return lf, f
+	if v := q.Get("count"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			f["count"] = "must be true or false"
+		}
+		opts.count = b
 	}
-	return lf, nil
+	if v := q.Get("format"); v != "" {
+		if !contains(listFormats, v) {
+			f["format"] = oneOf(listFormats)
+		}
+		opts.format = v
+	}
+	if opts.format != formatJSON && lf.Cursor != "" {
+		f["cursor"] = "an export holds the whole list from its start: leave the cursor out"
+	}
+	if len(f) > 0 {
+		return lf, opts, f
+	}
+	return lf, opts, nil
 }
 
 func (s *Server) listPetitions(c *gin.Context) {
-	lf, err := listFilter(c)
+	lf, opts, err := listFilter(c)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	ctx := c.Request.Context()
-	if lf.Scope, err = s.caseScope(ctx, principal(c)); err != nil {
+	p := principal(c)
+	if lf.Scope, err = s.caseScope(ctx, p); err != nil {
 		s.fail(c, err)
+		return
+	}
+	// q matches people only on the cases whose petitioners the reader may see (seesIdentity):
+	// a search by name must not reveal to the handling unit that someone accused it.
+	role := workflows.Role(p.Role)
+	lf.TextMatchesIdentity = seesIdentity(role, "") // "": any category but accusations
+	lf.IdentityExcludesAccusations = !seesIdentity(role, categoryAccusation)
+	if opts.format != formatJSON {
+		s.exportPetitions(c, lf, opts.format)
 		return
 	}
 	page, err := s.reg.List(ctx, lf)
@@ -124,7 +179,16 @@ func (s *Server) listPetitions(c *gin.Context) {
 	if page.Cases == nil {
 		page.Cases = []register.Case{} // clients iterate; [] rather than null
 	}
-	s.answer(c, http.StatusOK, gin.H{"cases": page.Cases, "next_cursor": page.NextCursor})
+	body := gin.H{"cases": page.Cases, "next_cursor": page.NextCursor}
+	if opts.count {
+		n, capped, err := s.reg.Count(ctx, lf, register.CountCap)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		body["count"], body["count_capped"] = n, capped
+	}
+	s.answer(c, http.StatusOK, body)
 }
 
 func (s *Server) listUnits(c *gin.Context) {

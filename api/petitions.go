@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -503,14 +504,73 @@ func (s *Server) getPetition(c *gin.Context) {
 		}
 	}
 	seq := row.Seq
-	if state, ok, reason := s.liveState(ctx, row); ok {
+	var actor *workflows.Actor
+	if a, err := s.actorOf(ctx, p); err == nil {
+		actor = &a
+	} else {
+		s.log.WarnContext(ctx, "no actor for the allowed actions", "case_no", no, "error", err)
+	}
+	state, ok, reason, allowed := s.liveRead(ctx, row, actor)
+	if ok {
 		body["state"], body["deadlines"], body["source"] = state, state.Deadline, sourceWorkflow
 		seq = state.Seq
 	} else if reason != "" {
 		body["state_error"] = reason
 	}
+	body["allowed_actions"] = allowed
 	setETag(c, seq)
 	s.answer(c, http.StatusOK, body)
+}
+
+// liveRead is liveState together with what actor (nil: nobody) may do on the case now, asked
+// of the workflow at the same time and within the same wait (queryWait). The actions are the
+// action segments of POST /api/v1/petitions/{no}/{action}, in the workflow's order; none for a
+// case in a final stage, when the state could not be read, or when the workflow could not say
+// (a worker older than the query answers "unknown queryType"): the read never fails for them.
+func (s *Server) liveRead(ctx context.Context, row register.Case, actor *workflows.Actor) (state workflows.CaseState, ok bool, reason string, allowed []string) {
+	allowed = []string{}
+	if workflows.Stage(row.Stage).Final() {
+		return state, false, "", allowed
+	}
+	qctx, cancel := context.WithTimeout(ctx, s.queryWait)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		names    []string
+		namesErr error
+	)
+	if actor != nil {
+		wg.Go(func() { names, namesErr = s.queryAllowedActions(qctx, row.CaseNo, *actor) })
+	}
+	state, err := s.queryState(qctx, row.CaseNo, s.queryWait)
+	wg.Wait()
+	if err != nil {
+		return state, false, s.stateErrorReason(ctx, row.CaseNo, err), allowed
+	}
+	if namesErr != nil {
+		s.log.DebugContext(ctx, "allowed actions query failed", "case_no", row.CaseNo, "error", namesErr)
+	}
+	for _, n := range names {
+		if segment, known := actionSegments[n]; known {
+			allowed = append(allowed, segment)
+		}
+	}
+	return state, true, "", allowed
+}
+
+// queryAllowedActions asks the case's workflow which updates actor may send now
+// (workflows.QueryAllowedActions).
+func (s *Server) queryAllowedActions(ctx context.Context, no string, actor workflows.Actor) ([]string, error) {
+	if s.temporal == nil {
+		return nil, errNotConfigured
+	}
+	v, err := s.temporal.QueryWorkflow(ctx, workflows.WorkflowID(no), "", workflows.QueryAllowedActions, actor)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	err = v.Get(&names)
+	return names, err
 }
 
 // Where a read's state comes from.

@@ -1,8 +1,6 @@
 package api
 
 import (
-	"bytes"
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -86,48 +84,47 @@ func (s *Server) stats(c *gin.Context) {
 }
 
 // csvHeader labels the monthly ledger's columns in Chinese with the English key, since the
-// ledger goes to office staff who open it in Excel.
+// ledger goes to office staff who open it in Excel; the Excel file has the same header. New
+// columns go at the end, so files read by column position stay readable.
 var csvHeader = []string{
 	"月份 month", "单位编码 unit", "单位 unit_name", "收件 received", "受理 accepted",
 	"办结 closed", "按期办结 closed_on_time", "按期办结率 on_time_rate", "超期 overdue_now",
 	"满意 satisfied", "参评 evaluated", "复查 reviews", "复核 re_reviews",
+	"答复 answered", "参评率 participation_rate", "满意率 satisfaction_rate",
 }
 
 // utf8BOM makes Excel read the file as UTF-8; without it Chinese unit names turn to mojibake.
 const utf8BOM = "\uFEFF"
 
-func (s *Server) monthlyReport(c *gin.Context) {
+// monthlyRows reads ?month= (the current month by default) and the ledger's rows the signed-in
+// person may read: every unit's for the petition office, their units' for a unit's staff.
+func (s *Server) monthlyRows(c *gin.Context) (time.Time, []register.MonthlyRow, error) {
 	month := currentMonth(s.now())
 	q := c.Request.URL.Query()
 	for name := range q {
 		if name != "month" {
-			s.fail(c, fieldErrors{name: "unknown parameter; known: month"})
-			return
+			return month, nil, fieldErrors{name: "unknown parameter; known: month"}
 		}
 	}
 	if v := q.Get("month"); v != "" {
 		m, err := time.ParseInLocation("2006-01", v, shanghai)
 		if err != nil {
-			s.fail(c, fieldErrors{"month": "must be YYYY-MM, e.g. 2026-05"})
-			return
+			return month, nil, fieldErrors{"month": "must be YYYY-MM, e.g. 2026-05"}
 		}
 		// The month's last instant too: December 9999 ends in the year 10000.
 		if !inYearRange(m) || !inYearRange(m.AddDate(0, 1, 0).Add(-time.Nanosecond)) {
-			s.fail(c, fieldErrors{"month": errYearRange.Error()})
-			return
+			return month, nil, fieldErrors{"month": errYearRange.Error()}
 		}
 		month = m
 	}
 	ctx := c.Request.Context()
 	units, err := s.statsUnits(ctx, principal(c))
 	if err != nil {
-		s.fail(c, err)
-		return
+		return month, nil, err
 	}
 	rows, err := s.reg.MonthlyReport(ctx, month)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return month, nil, err
 	}
 	if units != nil {
 		// Reads are scoped like writes: a unit's staff get their units' rows only.
@@ -139,6 +136,28 @@ func (s *Server) monthlyReport(c *gin.Context) {
 		}
 		rows = kept
 	}
+	if rows == nil {
+		rows = []register.MonthlyRow{}
+	}
+	return month, rows, nil
+}
+
+// monthlyReportJSON answers the monthly ledger's rows as JSON: the CSV's rows, by field.
+func (s *Server) monthlyReportJSON(c *gin.Context) {
+	month, rows, err := s.monthlyRows(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	s.answer(c, http.StatusOK, gin.H{"month": month.Format("2006-01"), "rows": rows})
+}
+
+func (s *Server) monthlyReport(c *gin.Context) {
+	month, rows, err := s.monthlyRows(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	body, err := monthlyCSV(rows)
 	if err != nil {
 		s.fail(c, err)
@@ -148,28 +167,44 @@ func (s *Server) monthlyReport(c *gin.Context) {
 	c.Data(http.StatusOK, "text/csv; charset=utf-8", body)
 }
 
+// monthlyReportXLSX answers the monthly ledger as an Excel workbook, with the CSV's header.
+func (s *Server) monthlyReportXLSX(c *gin.Context) {
+	month, rows, err := s.monthlyRows(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	cells := make([][]exportCell, len(rows))
+	for i, r := range rows {
+		cells[i] = monthlyCells(r)
+	}
+	body, err := xlsxFile("月度台账", csvHeader, cells)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	m := month.Format("2006-01")
+	s.sendFile(c, "信访台账-"+m, "petitions-"+m, formatXLSX, body)
+}
+
+// monthlyCells is one ledger row in csvHeader's order: counts as numbers, rates as decimals
+// of four places (as text in the CSV).
+func monthlyCells(r register.MonthlyRow) []exportCell {
+	rate := func(v float64) exportCell { return exportCell{rate: &v} }
+	return []exportCell{
+		textCell(r.Month), textCell(r.Unit), textCell(r.UnitName), numCell(r.Received), numCell(r.Accepted),
+		numCell(r.Closed), numCell(r.ClosedOnTime), rate(r.OnTimeRate), numCell(r.OverdueNow),
+		numCell(r.Satisfied), numCell(r.Evaluated), numCell(r.Reviews), numCell(r.ReReviews),
+		numCell(r.Answered), rate(r.ParticipationRate), rate(r.SatisfactionRate),
+	}
+}
+
 func monthlyCSV(rows []register.MonthlyRow) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.WriteString(utf8BOM)
-	w := csv.NewWriter(&buf)
-	w.UseCRLF = true // what Excel writes and expects
-	if err := w.Write(csvHeader); err != nil {
-		return nil, err
+	cells := make([][]exportCell, len(rows))
+	for i, r := range rows {
+		cells[i] = monthlyCells(r)
 	}
-	itoa := strconv.Itoa
-	rate := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
-	for _, r := range rows {
-		rec := []string{
-			r.Month, cellText(r.Unit), cellText(r.UnitName), itoa(r.Received), itoa(r.Accepted),
-			itoa(r.Closed), itoa(r.ClosedOnTime), rate(r.OnTimeRate), itoa(r.OverdueNow),
-			itoa(r.Satisfied), itoa(r.Evaluated), itoa(r.Reviews), itoa(r.ReReviews),
-		}
-		if err := w.Write(rec); err != nil {
-			return nil, err
-		}
-	}
-	w.Flush()
-	return buf.Bytes(), w.Error()
+	return csvFile(csvHeader, cells)
 }
 
 // cellText defuses spreadsheet formulas: a text cell starting with = + - @ would be run by

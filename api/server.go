@@ -35,6 +35,10 @@ type Register interface {
 	Get(ctx context.Context, caseNo string) (register.Case, error)
 	Events(ctx context.Context, caseNo string) ([]workflows.Event, error)
 	List(ctx context.Context, f register.ListFilter) (register.Page, error)
+	Count(ctx context.Context, f register.ListFilter, limit int) (int, bool, error)
+	Export(ctx context.Context, f register.ListFilter, max int) ([]register.Case, bool, error)
+	PetitionerCases(ctx context.Context, q register.PetitionerQuery) ([]register.Case, error)
+	StaffDirectory(ctx context.Context, unit, role string) ([]register.Staff, error)
 	Units(ctx context.Context) ([]register.Unit, error)
 	Staff(ctx context.Context, id string) (register.Staff, error)
 	Unit(ctx context.Context, code string) (register.Unit, error)
@@ -278,10 +282,16 @@ func (s *Server) routes() *gin.Engine {
 	a.POST("/petitions/:no/query-code", s.require(permReissueCode), s.reissueQueryCode)
 	a.POST("/petitions/:no/:action", s.require(permAct), s.petitionAction)
 	a.GET("/stats", s.require(permStats), s.stats)
+	a.GET("/reports/monthly", s.require(permStats), s.monthlyReportJSON)
 	a.GET("/reports/monthly.csv", s.require(permStats), s.monthlyReport)
+	a.GET("/reports/monthly.xlsx", s.require(permStats), s.monthlyReportXLSX)
+	// The registration form asks whether the person has petitioned before (clerks only).
+	a.GET("/petitioners/lookup", s.require(permRegister), s.lookupPetitioner)
 
 	a.GET("/units", s.require(permDirectory), s.listUnits)
 	a.GET("/routing-rules", s.require(permDirectory), s.listRoutingRules)
+	a.GET("/routing/suggestion", s.require(permDirectory), s.routingSuggestion)
+	a.GET("/staff", s.require(permDirectory), s.staffDirectory)
 	a.GET("/calendars/:year", s.require(permDirectory), s.getCalendar)
 	a.GET("/policies", s.require(permDirectory), s.listPolicies)
 
