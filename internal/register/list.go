@@ -185,6 +185,14 @@ func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArg
 	eq("registered_by", f.RegisteredBy)
 	// Booleans and levels are inlined, not bound: a literal lets the planner prove the
 	// partial indexes (WHERE overdue, WHERE escalation_level > 0) apply to a generic plan.
+	if f.ExtensionPending != nil {
+		// Inlined like overdue, so the partial index applies to a generic plan.
+		if *f.ExtensionPending {
+			where = append(where, "extension_pending")
+		} else {
+			where = append(where, "NOT extension_pending")
+		}
+	}
 	if f.Overdue != nil {
 		if *f.Overdue {
 			where = append(where, "overdue")

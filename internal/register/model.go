@@ -146,6 +146,9 @@ type ListFilter struct {
 	DueBefore       *time.Time
 	DueAfter        *time.Time
 	EscalationLevel *int
+	// ExtensionPending selects cases with (true) or without (false) an extension request
+	// waiting for the leader's decision.
+	ExtensionPending *bool
 	// Handler, Leader and RegisteredBy select one staff member's cases by exact staff ID: a
 	// handler's queue, a leader in charge's (包案领导) cases, a first-contact clerk's.
 	Handler      string

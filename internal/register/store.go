@@ -541,7 +541,8 @@ func (s *Store) ApplyTransition(ctx context.Context, tr workflows.Transition) er
 				accepted_at = @accepted_at, replied_at = @replied_at, closed_at = @closed_at,
 				due_at = @due_at, deadline = @deadline, on_time = @on_time,
 				replied_late = @replied_late, evaluation = @evaluation,
-				repeat_count = @repeat_count, seq = @seq, updated_at = now()
+				repeat_count = @repeat_count, extension_pending = @extension_pending,
+				seq = @seq, updated_at = now()
 			WHERE case_no = @case_no AND seq < @seq`, pgx.NamedArgs{
 			"case_no": st.CaseNo, "stage": string(st.Stage), "policy": st.Policy,
 			"channel": st.Channel, "category": st.Category, "topic": st.Topic, "unit": st.Unit,
@@ -552,7 +553,8 @@ func (s *Store) ApplyTransition(ctx context.Context, tr workflows.Transition) er
 			"accepted_at": st.AcceptedAt, "replied_at": st.RepliedAt, "closed_at": st.ClosedAt,
 			"due_at": dueAt, "deadline": deadline, "on_time": onTime,
 			"replied_late": st.RepliedLate, "evaluation": st.Evaluation,
-			"repeat_count": st.RepeatCount, "seq": st.Seq,
+			"repeat_count": st.RepeatCount, "extension_pending": st.PendingExtension != nil,
+			"seq": st.Seq,
 		}); err != nil {
 			return fmt.Errorf("update case %s to seq %d: %w", st.CaseNo, st.Seq, err)
 		}

@@ -123,3 +123,41 @@ func TestApplyTransitionCreatesUnknownCase(t *testing.T) {
 		t.Errorf("OpenCaseNumbers after withdrawal = %v, %v", open, err)
 	}
 }
+
+// A pending extension request is projected, so a leader's queue of requests to decide is a
+// list filter; the decision takes the case off it.
+func TestExtensionPendingIsProjectedAndListed(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	c := mustRegister(t, s, register.NewCase{SuggestedUnit: "construction"})
+	st := stateOf(c)
+	st.Stage, st.Unit, st.Handler = workflows.StageHandling, "construction", "handler.construction"
+	st.Deadline = &workflows.Deadline{Clock: workflows.ClockHandling, Start: day(3, 3), Due: day(4, 3)}
+	apply(t, s, 1, workflows.EventAccepted, st)
+	requested := st
+	requested.PendingExtension = &workflows.ExtensionRequest{Days: 10, Reason: "勘验", RequestedAt: day(3, 10)}
+	apply(t, s, 2, workflows.EventExtensionRequested, requested)
+
+	pending := func() []string {
+		t.Helper()
+		yes := true
+		page, err := s.List(ctx, register.ListFilter{ExtensionPending: &yes})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var nos []string
+		for _, c := range page.Cases {
+			nos = append(nos, c.CaseNo)
+		}
+		return nos
+	}
+	if got := pending(); !slices.Contains(got, c.CaseNo) {
+		t.Fatalf("pending extensions %v lack %s", got, c.CaseNo)
+	}
+	decided := st
+	decided.ExtensionUsed = true
+	apply(t, s, 3, workflows.EventExtensionDecided, decided)
+	if got := pending(); slices.Contains(got, c.CaseNo) {
+		t.Fatalf("decided extension still pending: %v", got)
+	}
+}
