@@ -51,6 +51,19 @@ func isStaffAction(name string) bool {
 	return false
 }
 
+// allowedStaffActions reads the API's allowed_actions (URL names, "request-extension", or
+// update names, "request_extension") as update names, leaving out any that staff do not take
+// here.
+func allowedStaffActions(names []string) []string {
+	var out []string
+	for _, a := range names {
+		if u := strings.ReplaceAll(a, "-", "_"); isStaffAction(u) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
 // actionPath is the API's URL segment of an update name (dashes for underscores).
 func actionPath(update string) string { return strings.ReplaceAll(update, "_", "-") }
 
@@ -370,7 +383,9 @@ func cfDetailOf(v *view, eventType, key string, raw any) (d cfDetail, show bool)
 		d.Value = v.Label("channel", s)
 	case "category":
 		d.Value = v.Label("category", s)
-	case "due", "previous_due", "received_at":
+	case "due", "previous_due":
+		d.Value = cfDueText(v, s)
+	case "received_at":
 		d.Value = v.DateTime(s)
 		if d.Value == "" {
 			d.Value = s
@@ -399,6 +414,20 @@ func cfDetailOf(v *view, eventType, key string, raw any) (d cfDetail, show bool)
 		d.Value = s
 	}
 	return d, d.Value != ""
+}
+
+// cfDueText is a deadline instant for people: one at midnight is 24:00 of the day before (as
+// the explanation words it), not 00:00 of the next.
+func cfDueText(v *view, t any) string {
+	tt, ok := instant(t)
+	if !ok {
+		return ""
+	}
+	local := tt.In(v.c.cfg.Zone)
+	if local.Hour() == 0 && local.Minute() == 0 && local.Second() == 0 {
+		return v.Date(local.Add(-time.Nanosecond)) + " 24:00"
+	}
+	return v.DateTime(local)
 }
 
 // cfDuration reads a Go duration ("72h30m0s") as days, hours and minutes.
@@ -684,6 +713,7 @@ type cfData struct {
 	EventsError string
 	// The running clock, worded: its name, period and extensions; days to (or past) its due.
 	Clock      string
+	Due        string
 	Period     string
 	Extensions []string
 	DaysLeft   int
@@ -739,6 +769,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) {
 	if dl := now.Deadline; dl != nil {
 		d.Steps = cfStepRows(dl.Explanation.Steps, c.cfg.Zone)
 		d.Clock = string(dl.Clock)
+		d.Due = cfDueText(v, dl.Due)
 		d.Period = periodText(v, dl.Explanation.Period)
 		for _, e := range dl.Extensions {
 			d.Extensions = append(d.Extensions, periodText(v, e))
@@ -753,12 +784,7 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) {
 	d.Events = c.cfEventViews(v, evs)
 	d.Unavailable = file.Source == "register" && file.State == nil && !workflows.Stage(now.Stage).Final()
 	if !d.Unavailable {
-		var allowed []string
-		for _, a := range file.AllowedActions {
-			if isStaffAction(a) {
-				allowed = append(allowed, a)
-			}
-		}
+		allowed := allowedStaffActions(file.AllowedActions)
 		if len(allowed) > 0 {
 			d.Actions = c.actionForms(v, allowed, now, c.cfDirectoryLoad(r, allowed))
 		}

@@ -106,6 +106,10 @@ func TestCaseFileActionNames(t *testing.T) {
 			t.Errorf("%q taken for a staff action", a)
 		}
 	}
+	got := allowedStaffActions([]string{"accept", "request-extension", "decide_extension", "evaluate", "request-review", "link-repeat", "bogus"})
+	if strings.Join(got, ",") != "accept,request_extension,decide_extension" {
+		t.Errorf("allowed %v", got)
+	}
 	if got := actionPath(workflows.UpdateReReviewDecision); got != "re-review-decision" {
 		t.Errorf("actionPath = %q", got)
 	}
@@ -331,7 +335,7 @@ func cfSample() *cfFakeAPI {
 		file: caseFile{Case: caseRow{CaseNo: "2026-000001", Channel: "letter", Category: "appeal", Topic: "拖欠工资",
 			Content: "某工地拖欠工资。\n共计12万元。", GroupSize: 1, Stage: "handling", ReceivedAt: received, RegisteredAt: received,
 			Petitioners: []petitioner{{Name: "张德明", Phone: "13900001111"}}, Seq: 6},
-			State: state, Source: "workflow", AllowedActions: append(append([]string{}, staffActions...), "evaluate")},
+			State: state, Source: "workflow", AllowedActions: cfDashed(append(append([]string{}, staffActions...), "evaluate"))},
 		events: []workflows.Event{
 			{Seq: 1, Type: "registered", At: received, Actor: workflows.Actor{ID: "clerk.li", Name: "李娜", Role: "clerk", Unit: "petition_office"},
 				Details: map[string]any{"channel": "letter", "due": "2026-03-18T00:00:00+08:00"}},
@@ -342,6 +346,15 @@ func cfSample() *cfFakeAPI {
 		},
 		status: 200,
 	}
+}
+
+// cfDashed: the API lists actions by their URL names.
+func cfDashed(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = actionPath(n)
+	}
+	return out
 }
 
 func cfConsole(t *testing.T, api http.Handler) *Console {

@@ -55,6 +55,8 @@ type publicData struct {
 	Forms []publicForm
 	// Evaluations are the choices of the evaluate form.
 	Evaluations []string
+	// Due is the running deadline, worded (24:00 of its last day).
+	Due string
 }
 
 const pubHeaderQueryCode = "X-Query-Code"
@@ -86,6 +88,9 @@ func (c *Console) renderPublic(w http.ResponseWriter, v *view, status int, no, c
 	d := publicData{No: no, Code: code, Error: errText, View: pv,
 		Evaluations: []string{"satisfied", "basic_satisfied", "dissatisfied"}}
 	if pv != nil {
+		if pv.DueAt != nil {
+			d.Due = cfDueText(v, *pv.DueAt)
+		}
 		for _, a := range publicActionNames {
 			if cfHas(pv.May, a) {
 				d.Forms = append(d.Forms, publicForm{Name: a, Key: newKey()})
