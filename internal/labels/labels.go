@@ -146,6 +146,7 @@ var table = map[string]map[string]term{
 		string(calendar.StepPause):         {"中止计时", "clock paused"},
 		string(calendar.StepExtension):     {"延期", "extension"},
 		string(calendar.StepNote):          {"说明", "note"},
+		string(calendar.StepDue):           {"期限届满", "due"},
 	},
 }
 
