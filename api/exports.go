@@ -124,7 +124,8 @@ func (s *Server) exportPetitions(c *gin.Context, lf register.ListFilter, format 
 	}
 	c.Header(headerExportRows, strconv.Itoa(len(cases)))
 	c.Header(headerExportCapped, strconv.FormatBool(capped))
-	s.sendFile(c, "信访事项-"+s.now().In(s.zone).Format("20060102"), "petitions-"+s.now().In(s.zone).Format("20060102"), format, body)
+	today := s.now().In(s.zone).Format("20060102")
+	s.sendFile(c, "信访事项-"+today, "petitions-"+today, format, body)
 }
 
 // sendFile answers a download: name (UTF-8) and asciiName (for clients without RFC 5987)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,6 +112,18 @@ func TestEndpointRoleScopeTable(t *testing.T) {
 			[]int{403, 403, 403, 403, 403, 403, 403, 403, 200, 401, 401, 401}},
 		{"create a routing rule", "POST", "/api/v1/routing-rules", map[string]any{"keyword": ""},
 			[]int{403, 403, 403, 403, 403, 403, 403, 403, 400, 401, 401, 401}},
+		{"export cases", "GET", "/api/v1/petitions?format=csv&handler=" + handler, nil,
+			[]int{200, 200, 200, 200, 200, 200, 200, 200, 403, 401, 401, 401}},
+		{"monthly ledger, JSON", "GET", "/api/v1/reports/monthly", nil,
+			[]int{200, 200, 200, 200, 200, 200, 200, 403, 403, 401, 401, 401}},
+		{"monthly ledger, Excel", "GET", "/api/v1/reports/monthly.xlsx", nil,
+			[]int{200, 200, 200, 200, 200, 200, 200, 403, 403, 401, 401, 401}},
+		{"look up a petitioner", "GET", "/api/v1/petitioners/lookup?phone=13900009999", nil,
+			[]int{200, 403, 403, 403, 403, 403, 403, 403, 403, 401, 401, 401}},
+		{"routing suggestion", "GET", "/api/v1/routing/suggestion?topic=wages", nil,
+			[]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
+		{"staff for pickers", "GET", "/api/v1/staff?unit=construction", nil,
+			[]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
 	}
 	var report strings.Builder
 	for _, ep := range endpoints {
@@ -146,6 +159,22 @@ func TestEndpointRoleScopeTable(t *testing.T) {
 	// Acting on another unit's case is as impossible as reading it.
 	if code := callRaw(t, "POST", "/api/v1/petitions/"+no+"/reply", map[string]any{"opinion": "不该由我答复"}, nil, bearer(t, "handler.health")...); code != http.StatusNotFound {
 		t.Errorf("health handler replying on a construction case: %d, want 404", code)
+	}
+	// The case file says what each reader may do now, as the workflow's validators decide:
+	// the handler of the unit (the clock stands paused after the table), a clerk.
+	var file struct {
+		AllowedActions []string `json:"allowed_actions"`
+		Source         string   `json:"source"`
+	}
+	if code := callRaw(t, "GET", "/api/v1/petitions/"+no, nil, &file, bearer(t, handler)...); code != 200 ||
+		file.Source != "workflow" || !slices.Contains(file.AllowedActions, "reply") ||
+		!slices.Contains(file.AllowedActions, "resume") || slices.Contains(file.AllowedActions, "pause") {
+		t.Errorf("the handler's allowed actions: %d %+v", code, file)
+	}
+	file.AllowedActions = nil
+	if code := callRaw(t, "GET", "/api/v1/petitions/"+no, nil, &file, bearer(t, clerk)...); code != 200 ||
+		!slices.Equal(file.AllowedActions, []string{"withdraw"}) {
+		t.Errorf("the clerk's allowed actions: %d %+v", code, file)
 	}
 	// The query code is never in a staff read.
 	raw := rawGet(t, "/api/v1/petitions/"+other.CaseNo, bearer(t, clerk))
