@@ -186,6 +186,7 @@ func TestListParameterErrors(t *testing.T) {
 		{"count=maybe", "count"},
 		{"format=pdf", "format"},
 		{"format=csv&cursor=abc", "cursor"},
+		{"extension_pending=perhaps", "extension_pending"},
 		{"handlr=x", "handlr"},
 	} {
 		w, body := do(t, s, http.MethodGet, "/api/v1/petitions?"+tc.query, nil)

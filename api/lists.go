@@ -20,7 +20,7 @@ const (
 // listParams are the query parameters GET /api/v1/petitions understands. Others are refused:
 // a misspelt filter ("overdu=true") would otherwise silently list every case.
 var listParams = []string{
-	"stage", "unit", "category", "channel", "overdue", "due_before", "due_after",
+	"stage", "unit", "category", "channel", "overdue", "extension_pending", "due_before", "due_after",
 	"escalation_level", "handler", "leader", "registered_by", "registered_after",
 	"registered_before", "q", "limit", "cursor", "count", "format",
 }
@@ -84,6 +84,14 @@ func listFilter(c *gin.Context) (register.ListFilter, listOptions, error) {
 	}
 	if len(lf.Cursor) > 1024 {
 		f["cursor"] = "is not a cursor from a previous page"
+	}
+	if v := q.Get("extension_pending"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			f["extension_pending"] = "must be true or false"
+		} else {
+			lf.ExtensionPending = &b
+		}
 	}
 	if v := q.Get("overdue"); v != "" {
 		b, err := strconv.ParseBool(v)

@@ -60,19 +60,28 @@ func newBrowser(t *testing.T) *browser {
 	)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 3*time.Minute)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 6*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
 	b := &browser{t: t, ctx: ctx}
-	b.run(chromedp.EmulateViewport(1366, 768))
+	// The first run starts the browser: it gets the test's context, not a step's.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 768)); err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
 	return b
 }
 
 // css is a CSS selector (chromedp's plain strings are DOM searches).
 type css = chromedp.CSS
 
+// stepTimeout bounds one run of actions: a missing element fails the test instead of waiting
+// for the test's whole budget.
+const stepTimeout = 30 * time.Second
+
 func (b *browser) run(actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		b.shot("failure")
 		b.t.Fatalf("browser: %v", err)
 	}
@@ -81,7 +90,9 @@ func (b *browser) run(actions ...chromedp.Action[chromedp.Void]) {
 // value runs an action that answers a value.
 func browserValue[T any](b *browser, a chromedp.Action[T]) T {
 	b.t.Helper()
-	v, err := chromedp.Run(b.ctx, a)
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	v, err := chromedp.Run(ctx, a)
 	if err != nil {
 		b.shot("failure")
 		b.t.Fatalf("browser: %v", err)
@@ -111,7 +122,9 @@ func artefacts(t *testing.T) string {
 
 // shot saves a full-page screenshot as <test>-<name>.png in the artefact folder.
 func (b *browser) shot(name string) string {
-	png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+	ctx, cancel := context.WithTimeout(b.ctx, stepTimeout)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", name, err)
 		return ""
@@ -201,10 +214,13 @@ func (b *browser) act(caseNo, action string, fields map[string]string) {
 	b.run(chromedp.WaitVisible(css(form)))
 	for sel, v := range fields {
 		full := form + " " + sel
+		if strings.HasPrefix(sel, "#") || strings.HasPrefix(sel, "select#") {
+			full = sel
+		}
 		switch {
 		case strings.HasPrefix(sel, "select"):
 			b.run(chromedp.SetValue(css(full), v))
-		case strings.Contains(sel, "[type=radio]") || strings.Contains(sel, "[value="):
+		case strings.Contains(sel, "[type=radio]"):
 			b.run(chromedp.Click(css(full)))
 		default:
 			b.run(chromedp.SendKeys(css(full), v))
@@ -297,7 +313,7 @@ func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
 
 	// The clerk accepts it into the construction bureau with its handler.
 	clerkB.act(caseNo, "accept", map[string]string{
-		"select[name=unit]": "construction", "select[name=handler]": "handler.construction",
+		"select#accept-unit": "construction", "select#accept-handler": "handler.construction",
 	})
 	clerkB.wantText("办理中")
 
@@ -305,7 +321,7 @@ func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
 	h := newBrowser(t)
 	h.signIn("handler.construction")
 	h.wantText(caseNo)
-	h.act(caseNo, "reply", map[string]string{"textarea[name=opinion]": "经核查，违章建筑已责令限期拆除。"})
+	h.act(caseNo, "reply", map[string]string{"#reply-opinion": "经核查，违章建筑已责令限期拆除。"})
 	h.wantText("已答复")
 	h.shot("replied")
 
@@ -313,14 +329,17 @@ func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
 	p := newBrowser(t)
 	p.open("/query")
 	p.run(
-		chromedp.SendKeys(css("input[name=case_no]"), caseNo),
-		chromedp.SendKeys(css("input[name=query_code]"), code),
-		chromedp.Submit(css("input[name=query_code]")),
+		chromedp.SendKeys(css("#q-no"), caseNo),
+		chromedp.SendKeys(css("#q-code"), code),
+		chromedp.Click(css("#q-submit")),
 		chromedp.WaitVisible(css("#pub-evaluate")),
-		chromedp.Click(css("#pub-evaluate input[value=satisfied]")),
+		chromedp.Click(css("#pub-evaluation-satisfied")),
 		chromedp.Click(css("#pub-evaluate-submit")),
-		chromedp.WaitReady(css("body")),
 	)
+	// The page comes back from the action's answer: the case is closed.
+	eventually(t, 20*time.Second, "the query page to show the case closed", func() bool {
+		return strings.Contains(p.text("body"), "已办结")
+	})
 	p.shot("evaluated")
 	waitRegister(t, caseNo, "closed")
 	clerkB.waitText("/cases/"+caseNo, "已办结", 20*time.Second)
@@ -333,7 +352,7 @@ func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
 func TestConsoleLeaderApprovesExtension(t *testing.T) {
 	r := registerCase(t, "default", petitioner(), "违章建筑 extension in the console")
 	act(t, r.CaseNo, "accept", map[string]any{"unit": "construction", "handler": "handler.construction"}, http.StatusOK)
-	code := callRaw(t, "POST", "/api/v1/petitions/"+r.CaseNo+"/request_extension",
+	code := callRaw(t, "POST", "/api/v1/petitions/"+r.CaseNo+"/request-extension",
 		map[string]any{"days": 10, "reason": "需要现场勘验"}, nil, bearer(t, "handler.construction")...)
 	if code != http.StatusOK {
 		t.Fatalf("request extension: %d", code)
@@ -345,7 +364,7 @@ func TestConsoleLeaderApprovesExtension(t *testing.T) {
 	b.run(chromedp.WaitVisible(css("#q-q\\.extensions")))
 	b.wantText(r.CaseNo)
 	b.shot("home")
-	b.act(r.CaseNo, "decide_extension", map[string]string{"input[name=approved][value=true]": "", "textarea[name=reason], input[name=reason]": "同意"})
+	b.act(r.CaseNo, "decide_extension", map[string]string{"#decide_extension-approved-yes[type=radio]": "", "#decide_extension-reason": "同意"})
 	b.shot("approved")
 	wantEvents(t, r.CaseNo, "extension_decided")
 	st := getCase(t, r.CaseNo).State
