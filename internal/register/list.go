@@ -71,7 +71,7 @@ func (s *Store) List(ctx context.Context, f ListFilter) (Page, error) {
 	}
 	// One row more than asked tells whether another page exists.
 	sql := listSQL(caseColumns, where, limit+1)
-	rows, _ := s.pool.Query(ctx, sql, args)
+	rows, _ := s.pool.Query(ctx, sql, planned(f, args)...)
 	cases, err := pgx.CollectRows(rows, collectCase)
 	if err != nil {
 		return Page{}, fmt.Errorf("list cases: %w", err)
@@ -110,7 +110,7 @@ func (s *Store) Count(ctx context.Context, f ListFilter, limit int) (n int, capp
 		sql += " WHERE " + strings.Join(where, " AND ")
 	}
 	sql += fmt.Sprintf(" LIMIT %d) matching", limit+1)
-	if err := s.pool.QueryRow(ctx, sql, args).Scan(&n); err != nil {
+	if err := s.pool.QueryRow(ctx, sql, planned(f, args)...).Scan(&n); err != nil {
 		return 0, false, fmt.Errorf("count cases: %w", err)
 	}
 	if n > limit {
@@ -133,7 +133,7 @@ func (s *Store) Export(ctx context.Context, f ListFilter, max int) (cases []Case
 	if err != nil {
 		return nil, false, err
 	}
-	rows, _ := s.pool.Query(ctx, listSQL(exportColumns, where, max+1), args)
+	rows, _ := s.pool.Query(ctx, listSQL(exportColumns, where, max+1), planned(f, args)...)
 	cases, err = pgx.CollectRows(rows, collectCase)
 	if err != nil {
 		return nil, false, fmt.Errorf("export cases: %w", err)
@@ -338,11 +338,15 @@ func scopeCondition(sc *Scope, args pgx.NamedArgs) string {
 	return "(" + strings.Join(arms, " OR ") + ")"
 }
 
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
+// planned is a list query's arguments. A search (Text) is planned for its own pattern on each
+// call (an unnamed statement): a cached generic plan cannot tell a rare pattern from a common
+// one and walks the whole register in list order (2.5 s against 0.2 s on a million cases).
+// Other filters keep the cached statement: their selective conditions are inlined literals.
+func planned(f ListFilter, args pgx.NamedArgs) []any {
+	if strings.TrimSpace(f.Text) != "" {
+		return []any{pgx.QueryExecModeExec, args}
 	}
-	return s
+	return []any{args}
 }
 
 // ValidCaseNo reports whether no has the shape of a case number (e.g. 2026-000123): letters,

@@ -5,3 +5,5 @@
 CREATE INDEX cases_ledger_stage_due_key_idx ON cases (ledger_unit, stage, (COALESCE(due_at, 'infinity'::timestamptz)), case_no);
 CREATE INDEX cases_review_unit_stage_idx ON cases (review_unit, stage) WHERE review_unit <> '';
 CREATE INDEX cases_re_review_unit_stage_idx ON cases (re_review_unit, stage) WHERE re_review_unit <> '';
+-- A clerk's registrations of the day (首问负责制): the clerk with the registration window.
+CREATE INDEX cases_registered_by_at_idx ON cases (registered_by, registered_at);
