@@ -244,7 +244,6 @@ func (b *browser) attr(sel, name string) string {
 func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
 	clerkB := newBrowser(t)
 	clerkB.signIn(clerk)
-	clerkB.readmeShot("home-clerk")
 	clerkB.shot("home")
 	clerkB.open("/register")
 	clerkB.run(chromedp.WaitVisible(css("#register-form")))
