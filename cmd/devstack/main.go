@@ -77,7 +77,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	fmt.Fprintf(stdout, `
 petitions dev stack is up (development mode: demo policy and development accounts):
-  HTTP API         http://%[1]s   (try: curl http://%[1]s/readyz)
+  Staff console    http://%[1]s/   (sign in as clerk.li; petitioners: http://%[1]s/query)
+  HTTP API         http://%[1]s/api/v1   (try: curl http://%[1]s/readyz)
   Temporal Web UI  %[2]s   (sign in as supervisor.zhao; only supervisors look)
   Temporal gRPC    %[3]s
   PostgreSQL       %[4]s
