@@ -412,6 +412,12 @@ func TestConsoleSupervisorLadderAndScope(t *testing.T) {
 	}
 	s.shot("ladder")
 	s.readmeShot("home-supervisor")
+	// English is one click away, and back.
+	s.run(chromedp.Click(css("a.lang")), chromedp.WaitVisible(css("header .who")))
+	s.wantText("Overdue level 1", "Hello, ")
+	s.shot("english")
+	s.run(chromedp.Click(css("a.lang")), chromedp.WaitVisible(css("header .who")))
+	s.wantText("逾期一级")
 	s.open("/cases/" + r.CaseNo)
 	s.wantText(r.CaseNo, "逾期")
 	s.run(chromedp.WaitVisible(css("#clock")), chromedp.WaitVisible(css("#timeline")))
