@@ -3,6 +3,7 @@ module github.com/petitions/petitions
 go 1.26.8
 
 require (
+	github.com/6tail/lunar-go v1.4.7
 	github.com/alexedwards/argon2id v1.0.0
 	github.com/coreos/go-oidc/v3 v3.21.0
 	github.com/gin-gonic/gin v1.11.0

@@ -50,8 +50,10 @@ type Calendar struct {
 	workdays map[string]string // date → name
 }
 
-// New builds a calendar from validated years. Years not given are not "covered": for them only
-// weekends are known to be rest days (see Compute). A year may be given only once.
+// New builds a calendar from validated years. Years not given are not "covered": for them the
+// provisional calendar (ProvisionalYear: the statutory holidays, no make-up workdays) and the
+// weekends are the rest days, or the weekends alone outside ProvisionalFirst..ProvisionalLast
+// (see Compute). A year may be given only once.
 func New(years ...Year) (*Calendar, error) {
 	c := &Calendar{
 		years:    make(map[int]Year, len(years)),
@@ -125,10 +127,16 @@ func (c *Calendar) Years() []Year {
 	return out
 }
 
-// Covers reports whether the holiday arrangement of the year is known.
+// Covers reports whether the holiday arrangement of the year is known (its notice is loaded).
 func (c *Calendar) Covers(year int) bool {
 	_, ok := c.yearsMap()[year]
 	return ok
+}
+
+// Provisional reports whether the year is counted on its provisional calendar: its notice is
+// not loaded, and the statutory holidays are known (ProvisionalYear).
+func (c *Calendar) Provisional(year int) bool {
+	return !c.Covers(year) && provisionalHolidays(year) != nil
 }
 
 // dayKind classifies a civil date.
@@ -146,8 +154,11 @@ type dayInfo struct {
 	kind dayKind
 	// name is the holiday or make-up workday name from the calendar.
 	name string
-	// covered is false when the year has no holiday calendar, so only weekends were known.
+	// covered is false when the year's notice is not loaded.
 	covered bool
+	// provisional is true when the year is not covered and its statutory holidays are known
+	// (ProvisionalYear): they are holidays, but no bridging day or make-up workday is known.
+	provisional bool
 }
 
 func (i dayInfo) working() bool { return i.kind == kindWorking || i.kind == kindMakeUp }
@@ -155,6 +166,15 @@ func (i dayInfo) working() bool { return i.kind == kindWorking || i.kind == kind
 func (c *Calendar) classify(d time.Time) dayInfo {
 	info := dayInfo{covered: c.Covers(d.Year())}
 	key := d.Format(dateLayout)
+	if !info.covered {
+		if m := provisionalHolidays(d.Year()); m != nil {
+			info.provisional = true
+			if name, ok := m[key]; ok {
+				info.kind, info.name = kindHoliday, name
+				return info
+			}
+		}
+	}
 	if c != nil {
 		if name, ok := c.holidays[key]; ok {
 			info.kind, info.name = kindHoliday, orDefault(name, "public holiday")
@@ -180,7 +200,9 @@ func orDefault(s, def string) string {
 
 // IsWorkingDay reports whether the civil date of t in Asia/Shanghai is a working day, with a
 // reason a clerk can read, e.g. "holiday: 春节 Spring Festival" or "make-up workday: 春节调休 …".
-// For a year the calendar does not cover only weekends are rest days, and the reason says so.
+// For a year whose notice is not loaded the provisional calendar's statutory holidays and the
+// weekends are rest days (the weekends alone outside ProvisionalFirst..ProvisionalLast), and the
+// reason says so.
 func (c *Calendar) IsWorkingDay(t time.Time) (bool, string) {
 	d := dateOf(t)
 	info := c.classify(d)
@@ -194,9 +216,25 @@ func (c *Calendar) IsWorkingDay(t time.Time) (bool, string) {
 		reason = "weekend (" + d.Weekday().String() + ")"
 	case kindHoliday:
 		reason = "holiday: " + info.name
+		if info.provisional {
+			reason = holidayNote(d, info)
+		}
 	}
-	if !info.covered {
+	switch {
+	case info.provisional && info.kind != kindHoliday:
+		reason += fmt.Sprintf("; the State Council's notice for %d is not loaded: provisional calendar (statutory holidays only)", d.Year())
+	case !info.covered && !info.provisional:
 		reason += fmt.Sprintf("; no holiday calendar for %d: only weekends known", d.Year())
 	}
 	return info.working(), reason
+}
+
+// holidayNote reads a holiday for a step or a reason; a provisional one says so, e.g.
+// "provisional holiday: 国庆节 National Day (statutory; the State Council's notice for 2027 is
+// not loaded)".
+func holidayNote(d time.Time, info dayInfo) string {
+	if !info.provisional {
+		return info.name
+	}
+	return fmt.Sprintf("provisional holiday: %s (statutory; the State Council's notice for %d is not loaded)", info.name, d.Year())
 }

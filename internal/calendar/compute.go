@@ -19,11 +19,18 @@ const (
 
 // Compute returns the due instant of a clock with the steps that lead to it.
 //
-// The base period is counted first, then each extension in its own unit, then each finished
-// pause converted to the base period's unit; the roll-forward of a last day that falls on a rest
-// day (Civil Code art. 203) is applied once, to the final last day. Applying it only at the end
-// keeps same-unit additions additive (60 calendar days + a 30-day extension = 90 calendar days),
-// and the intermediate ends are not deadlines anybody has to meet.
+// Each period is counted on its own (Civil Code art. 203): the base period is counted first and,
+// if its last day is a rest day or holiday, it ends on the next working day; each extension then
+// counts from that (rolled) end in its own unit, and rolls forward at its own end in the same
+// way. An extension is granted on the period as it stands, so it never loses the days the base
+// period's roll-forward gave. Same-unit additions are therefore additive only when the base
+// period does not roll: 60 calendar days ending on 1 October 2025 (a holiday to 8 October) end on
+// 9 October, and a 30-day extension runs to 8 November (a Saturday), so 10 November, where 90
+// calendar days counted at once would end on 31 October. The explanation shows every end with its
+// roll-forward step.
+//
+// Finished pauses are added after the last extension, converted to the base period's unit,
+// without a roll-forward of their own; the final last day then rolls forward as above.
 //
 // Pauses are converted as follows:
 //   - Seconds: the exact paused duration.
@@ -39,9 +46,13 @@ const (
 //   - A running pause (To zero) is ignored for the due instant, because the package has no clock
 //     to know when it will end; a step says that the due instant will move on resume.
 //
-// Years the calendar does not cover are still computed, with weekends as the only rest days; a
-// "note" step says so. Compute never fails for a missing year: a deadline must always exist, and
-// the clerk sees that it should be checked.
+// Years whose State Council notice is not loaded are counted on their provisional calendar
+// (ProvisionalYear): the statutory holidays of 《全国年节及纪念日放假办法》 are holidays, with no
+// bridging days and no make-up workdays; a "note" step says the year's calendar is provisional
+// until its notice is imported, each such holiday's step says "provisional holiday", and so does
+// the summary. Outside ProvisionalFirst..ProvisionalLast only weekends are rest days, and the
+// note says that. Compute never fails for a missing year: a deadline must always exist, and the
+// clerk sees that it should be checked.
 func (c *Calendar) Compute(req Request) (Explanation, error) {
 	if err := validateRequest(req); err != nil {
 		return Explanation{}, err
@@ -64,14 +75,36 @@ func (c *Calendar) Compute(req Request) (Explanation, error) {
 			fmtInstant(req.Start), startDay.Weekday()))
 	}
 
+	// A single segment reads as "the period"; with extensions or pauses each end is named.
+	single := len(req.Extensions) == 0 && len(req.Pauses) == 0
+	var rolls []string
+	roll := func(label, what string) {
+		if !cur.dayEnd {
+			return
+		}
+		if single {
+			what = "the period"
+		}
+		if r := w.rollForward(&cur, what); r != "" {
+			if !single {
+				r = label + " " + r + ", to " + cur.day.Format(dateLayout)
+			}
+			rolls = append(rolls, r)
+		}
+	}
+
 	w.add(&cur, req.Period, "base period")
+	roll("base period", "the base period")
 
 	var extParts []string
+	prev := "the base period"
 	for i, e := range req.Extensions {
 		label := fmt.Sprintf("extension %d", i+1)
-		w.step(StepExtension, cur.lastDate(), fmt.Sprintf("%s: +%s after %s", label, describe(e), cur.endText()))
+		w.step(StepExtension, cur.lastDate(), fmt.Sprintf("%s: +%s after %s, the end of %s", label, describe(e), cur.endText(), prev))
 		w.add(&cur, e, label)
+		roll(label, label)
 		extParts = append(extParts, "+ "+describe(e)+" extension")
+		prev = label
 	}
 
 	// Pauses in time order, so steps read chronologically whatever order the caller kept; they
@@ -143,10 +176,9 @@ func (c *Calendar) Compute(req Request) (Explanation, error) {
 		}
 	}
 
-	var rolled string
-	if cur.dayEnd {
-		rolled = w.rollForward(&cur)
-	}
+	// The paused time moved the end; the final last day rolls forward too (a no-op when no
+	// pause moved it, as the last segment already rolled).
+	roll("period with the paused time", "the period with the paused time")
 
 	ex.Due = cur.due().In(shanghai)
 	if cur.dayEnd {
@@ -188,12 +220,14 @@ func (c *Calendar) Compute(req Request) (Explanation, error) {
 	if w.makeups > 0 {
 		parts = append(parts, plural(w.makeups, "make-up workday"))
 	}
-	if rolled != "" {
-		parts = append(parts, rolled)
-	}
+	parts = append(parts, rolls...)
 	parts = append(parts, running...)
 	for _, y := range slices.Sorted(maps.Keys(w.noted)) {
-		parts = append(parts, fmt.Sprintf("no holiday calendar for %d", y))
+		if w.noted[y] {
+			parts = append(parts, fmt.Sprintf("provisional calendar for %d: no State Council notice loaded", y))
+		} else {
+			parts = append(parts, fmt.Sprintf("no holiday calendar for %d", y))
+		}
 	}
 	ex.Summary = "due " + cur.endText() + " (" + strings.Join(parts, "; ") + ")"
 	return ex, nil
@@ -249,7 +283,7 @@ type walker struct {
 	cal                         *Calendar
 	steps                       []Step
 	holidays, weekends, makeups int
-	noted                       map[int]bool // uncovered years already noted
+	noted                       map[int]bool // uncovered years already noted: true if provisional
 }
 
 func (w *walker) step(kind StepKind, d time.Time, note string) {
@@ -260,12 +294,18 @@ func (w *walker) step(kind StepKind, d time.Time, note string) {
 	w.steps = append(w.steps, s)
 }
 
-// classify classifies a day and notes, once per year, that a year has no holiday calendar.
+// classify classifies a day and notes, once per year, that a year's notice is not loaded: its
+// calendar is provisional, or, outside the provisional years, only weekends are known.
 func (w *walker) classify(d time.Time) dayInfo {
 	info := w.cal.classify(d)
-	if !info.covered && !w.noted[d.Year()] {
-		w.noted[d.Year()] = true
-		w.step(StepNote, d, fmt.Sprintf("no holiday calendar for %d: only weekends skipped", d.Year()))
+	if _, done := w.noted[d.Year()]; !info.covered && !done {
+		w.noted[d.Year()] = info.provisional
+		if info.provisional {
+			w.step(StepNote, d, fmt.Sprintf("the State Council's notice for %d is not loaded: the year's calendar is provisional until its notice is imported "+
+				"(the statutory holidays of 《全国年节及纪念日放假办法》 are skipped; bridging days and make-up workdays are not known)", d.Year()))
+		} else {
+			w.step(StepNote, d, fmt.Sprintf("no holiday calendar for %d: only weekends skipped", d.Year()))
+		}
 	}
 	return info
 }
@@ -306,7 +346,7 @@ func (w *walker) add(cur *cursor, p Period, label string) {
 				w.step(StepWeekend, d, d.Weekday().String())
 			case kindHoliday:
 				w.holidays++
-				w.step(StepHoliday, d, info.name)
+				w.step(StepHoliday, d, holidayNote(d, info))
 			}
 		}
 		cur.setDay(d)
@@ -315,21 +355,26 @@ func (w *walker) add(cur *cursor, p Period, label string) {
 }
 
 // rollForward moves a last day that is a rest day to the next working day (Civil Code art. 203)
-// and returns a summary phrase, or "" if nothing moved.
-func (w *walker) rollForward(cur *cursor) string {
+// and returns a summary phrase, or "" if nothing moved; what names the period that ends, e.g.
+// "the base period".
+func (w *walker) rollForward(cur *cursor, what string) string {
 	first := cur.day
 	info := w.classify(first)
 	if info.working() {
 		return ""
 	}
-	firstReason := info.name
+	// The step names the day in full; the summary's phrase stays short.
+	firstReason, shortReason := holidayNote(first, info), info.name
+	if info.provisional && info.kind == kindHoliday {
+		shortReason = "provisional holiday " + info.name
+	}
 	if info.kind == kindWeekend {
-		firstReason = first.Weekday().String()
+		firstReason, shortReason = first.Weekday().String(), first.Weekday().String()
 	}
 	d := first
 	for !info.working() {
 		if info.kind == kindHoliday {
-			w.step(StepHoliday, d, info.name)
+			w.step(StepHoliday, d, holidayNote(d, info))
 		} else {
 			w.step(StepWeekend, d, d.Weekday().String())
 		}
@@ -337,9 +382,9 @@ func (w *walker) rollForward(cur *cursor) string {
 		info = w.classify(d)
 	}
 	cur.setDay(d)
-	w.step(StepRolledForward, d, fmt.Sprintf("last day %s (%s) is a rest day; the period ends on the next working day %s (Civil Code art. 203)",
-		first.Format(dateLayout), firstReason, d.Format(dateLayout)))
-	return fmt.Sprintf("rolled forward from %s, %s", first.Format(dateLayout), firstReason)
+	w.step(StepRolledForward, d, fmt.Sprintf("last day %s (%s) is a rest day; %s ends on the next working day %s (Civil Code art. 203)",
+		first.Format(dateLayout), firstReason, what, d.Format(dateLayout)))
+	return fmt.Sprintf("rolled forward from %s, %s", first.Format(dateLayout), shortReason)
 }
 
 // workingDaysTouched lists the working days of which any part lies in [from, to).

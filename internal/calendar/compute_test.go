@@ -63,6 +63,8 @@ func TestCompute(t *testing.T) {
 		// summary, when set, is the exact summary; notes are substrings of some step's note.
 		summary string
 		notes   []string
+		// steps, when non-nil, is the whole explanation, "kind date note" per step.
+		steps []string
 	}{
 		{
 			// Hand count: Sat 02-14 make-up (1); 02-15..02-23 Spring Festival (9 skipped);
@@ -248,12 +250,80 @@ func TestCompute(t *testing.T) {
 			notes: []string{"extension 1: +5 working days after 2026-03-12 24:00", "working day 5 of 5: extension 1 ends"},
 		},
 		{
-			// 60 days from 08-02 end on 10-01 (a holiday), but the roll-forward applies only to
-			// the final last day: 10-01 + 30 = 10-31, a Friday.
-			name: "calendar-day extension is additive; no intermediate roll-forward",
+			// Each period is counted on its own (Civil Code art. 203). 60 days from 08-02 end on
+			// Wednesday 10-01, a holiday (2025 notice: 10-01..10-08), so the base period ends on
+			// Thursday 10-09; the extension counts from there: 10-09 + 30 = Saturday 11-08, which
+			// rolls to Monday 11-10. (Counted as 90 days at once it would end on 10-31, 10 days
+			// earlier: same-unit extensions are not additive when the base period rolls.)
+			name: "calendar-day extension counts from the rolled end of the base period",
 			req:  Request{Start: sh(2025, 8, 2, 10, 0), Period: cd(60), Extensions: []Period{cd(30)}},
-			due:  sh(2025, 11, 1, 0, 0),
-			days: []string{},
+			due:  sh(2025, 11, 11, 0, 0),
+			days: join(span(StepHoliday, "2025-10-01", "2025-10-08"), one(StepRolledForward, "2025-10-09"),
+				one(StepWeekend, "2025-11-08", "2025-11-09"), one(StepRolledForward, "2025-11-10")),
+			summary: "due 2025-11-10 24:00 (60 calendar days + 30 calendar days extension; " +
+				"base period rolled forward from 2025-10-01, 国庆节、中秋节 National Day and Mid-Autumn Festival, to 2025-10-09; " +
+				"extension 1 rolled forward from 2025-11-08, Saturday, to 2025-11-10)",
+		},
+		{
+			// The case, by hand from the 2026 notice (国办发明电〔2025〕7号: National Day
+			// holiday Thursday 10-01 to Wednesday 10-07, make-up Saturday 10-10).
+			// Base: 09-01 + 30 calendar days = Thursday 10-01, a holiday; 10-02..10-07 are holidays
+			// too, so the base period ends on the first working day after them, Thursday 10-08.
+			// Extension: 15 calendar days from 10-08 (not counted): 10-09 is day 1, Friday 10-23
+			// is day 15, a working day. Due 2026-10-23 24:00. Before each period was counted on its
+			// own, the extension counted from the unrolled 10-01 and ended on 10-16, 7 days short.
+			name: "extension after a holiday-rolled end: 30 + 15 calendar days over National Day 2026",
+			req:  Request{Start: sh(2026, 9, 1, 10, 0), Period: cd(30), Extensions: []Period{cd(15)}},
+			due:  sh(2026, 10, 24, 0, 0),
+			days: join(span(StepHoliday, "2026-10-01", "2026-10-07"), one(StepRolledForward, "2026-10-08")),
+			summary: "due 2026-10-23 24:00 (30 calendar days + 15 calendar days extension; " +
+				"base period rolled forward from 2026-10-01, 国庆节 National Day, to 2026-10-08)",
+			notes: []string{
+				"calendar day 30 of 30: base period ends",
+				"last day 2026-10-01 (国庆节 National Day) is a rest day; the base period ends on the next working day 2026-10-08 (Civil Code art. 203)",
+				"extension 1: +15 calendar days after 2026-10-08 24:00, the end of the base period",
+				"calendar day 15 of 15: extension 1 ends",
+			},
+			steps: []string{
+				"start 2026-09-01 started 2026-09-01 10:00 (Tuesday, Asia/Shanghai); the start day is not counted (Civil Code art. 201)",
+				"counted 2026-10-01 calendar day 30 of 30: base period ends",
+				"holiday 2026-10-01 国庆节 National Day",
+				"holiday 2026-10-02 国庆节 National Day",
+				"holiday 2026-10-03 国庆节 National Day",
+				"holiday 2026-10-04 国庆节 National Day",
+				"holiday 2026-10-05 国庆节 National Day",
+				"holiday 2026-10-06 国庆节 National Day",
+				"holiday 2026-10-07 国庆节 National Day",
+				"rolled_forward 2026-10-08 last day 2026-10-01 (国庆节 National Day) is a rest day; the base period ends on the next working day 2026-10-08 (Civil Code art. 203)",
+				"extension 2026-10-08 extension 1: +15 calendar days after 2026-10-08 24:00, the end of the base period",
+				"counted 2026-10-23 calendar day 15 of 15: extension 1 ends",
+				"due 2026-10-23 due at 24:00 of 2026-10-23 (Friday), i.e. 2026-10-24 00:00 Asia/Shanghai",
+			},
+		},
+		{
+			// As above with a 16-day extension: 10-08 + 16 = Saturday 10-24, which rolls past
+			// Sunday 10-25 to Monday 10-26. Both ends roll, each with its own step.
+			name: "extension after a holiday-rolled end that rolls itself",
+			req:  Request{Start: sh(2026, 9, 1, 10, 0), Period: cd(30), Extensions: []Period{cd(16)}},
+			due:  sh(2026, 10, 27, 0, 0),
+			days: join(span(StepHoliday, "2026-10-01", "2026-10-07"), one(StepRolledForward, "2026-10-08"),
+				one(StepWeekend, "2026-10-24", "2026-10-25"), one(StepRolledForward, "2026-10-26")),
+			notes: []string{"last day 2026-10-24 (Saturday) is a rest day; extension 1 ends on the next working day 2026-10-26"},
+		},
+		{
+			// Base as above ends 10-08 (rolled from 10-01). The pause of 2d8h counts as 3 calendar
+			// days, added after the base period: 10-08 + 3 = Sunday 10-11 (the make-up Saturday
+			// is 10-10), which rolls to Monday 10-12. Added to the unrolled 10-01 instead, the
+			// pause would have ended inside the holiday and moved nothing.
+			name: "pause after a holiday-rolled base period, final end rolled",
+			req: Request{Start: sh(2026, 9, 1, 10, 0), Period: cd(30), Pauses: []Pause{
+				{From: sh(2026, 9, 10, 9, 0), To: sh(2026, 9, 12, 17, 0), Reason: "hearing"}}},
+			due: sh(2026, 10, 13, 0, 0),
+			days: join(span(StepHoliday, "2026-10-01", "2026-10-07"), one(StepRolledForward, "2026-10-08"),
+				one(StepWeekend, "2026-10-11"), one(StepRolledForward, "2026-10-12")),
+			summary: "due 2026-10-12 24:00 (30 calendar days + 3 calendar days paused; " +
+				"base period rolled forward from 2026-10-01, 国庆节 National Day, to 2026-10-08; " +
+				"period with the paused time rolled forward from 2026-10-11, Sunday, to 2026-10-12)",
 		},
 		{
 			// 03-10 + 90 days = Sunday 06-08, rolled to Monday 06-09.
@@ -262,11 +332,16 @@ func TestCompute(t *testing.T) {
 			due:  sh(2025, 6, 10, 0, 0),
 		},
 		{
-			// Base ends 02-15; 10 working days from 02-16: 02-16..02-23 skipped; 02-24..02-27
-			// (1–4); 02-28 make-up (5); 03-01 skipped; 03-02..03-06 (6–10).
-			name: "month period with a working-day extension",
+			// One month from 01-15 ends on Sunday 02-15, in the Spring Festival (02-15..02-23), so
+			// the base period ends on Tuesday 02-24. 10 working days from there: 02-25..02-27
+			// (1–3); 02-28 make-up (4); 03-01 skipped; 03-02..03-06 (5–9); 03-07, 03-08 skipped;
+			// 03-09 (10).
+			name: "month period rolled in the Spring Festival, then a working-day extension",
 			req:  Request{Start: sh(2026, 1, 15, 10, 0), Period: mo(1), Extensions: []Period{wd(10)}},
-			due:  sh(2026, 3, 7, 0, 0),
+			due:  sh(2026, 3, 10, 0, 0),
+			days: join(span(StepHoliday, "2026-02-15", "2026-02-23"), one(StepRolledForward, "2026-02-24"),
+				one(StepMakeUpWorkday, "2026-02-28"), one(StepWeekend, "2026-03-01", "2026-03-07", "2026-03-08")),
+			notes: []string{"extension 1: +10 working days after 2026-02-24 24:00, the end of the base period"},
 		},
 		{
 			name: "seconds with an extension, a finished and a running pause",
@@ -281,39 +356,109 @@ func TestCompute(t *testing.T) {
 			summary: "due 2026-02-13 10:00:45 (30 seconds + 10 seconds extension + 5s paused; pause running since 2026-02-13 10:00:20)",
 		},
 		{
-			// Calendar for 2026 only: 12-31 (1); Fri 2027-01-01 counts, as no 2027 holidays are
-			// known (2); 01-02, 01-03 skipped; 01-04..01-06 (3–5).
-			name:    "working days into a year not covered",
+			// Calendar for 2026 only: 12-31 (1); Friday 2027-01-01 is New Year's Day on the
+			// provisional 2027 calendar, skipped; 01-02, 01-03 skipped; 01-04..01-07 (2–5).
+			name:    "working days into a year without a notice",
 			cal:     only2026,
 			req:     Request{Start: sh(2026, 12, 30, 10, 0), Period: wd(5)},
-			due:     sh(2027, 1, 7, 0, 0),
-			days:    one(StepWeekend, "2027-01-02", "2027-01-03"),
-			summary: "due 2027-01-06 24:00 (5 working days; skipped 2 weekend days; no holiday calendar for 2027)",
-			notes:   []string{"no holiday calendar for 2027: only weekends skipped"},
+			due:     sh(2027, 1, 8, 0, 0),
+			days:    join(one(StepHoliday, "2027-01-01"), one(StepWeekend, "2027-01-02", "2027-01-03")),
+			summary: "due 2027-01-07 24:00 (5 working days; skipped 1 holiday and 2 weekend days; provisional calendar for 2027: no State Council notice loaded)",
+			notes: []string{"the State Council's notice for 2027 is not loaded: the year's calendar is provisional until its notice is imported",
+				"provisional holiday: 元旦 New Year's Day (statutory; the State Council's notice for 2027 is not loaded)"},
 		},
 		{
-			name:  "calendar days rolling forward in a year not covered",
+			// 12-20 + 13 = Saturday 2027-01-02; the provisional New Year's Day (01-01) is before
+			// it, so the roll is the weekend's: to Monday 01-04.
+			name:  "calendar days rolling forward in a year without a notice",
 			cal:   only2026,
 			req:   Request{Start: sh(2026, 12, 20, 10, 0), Period: cd(13)},
 			due:   sh(2027, 1, 5, 0, 0),
 			days:  join(one(StepWeekend, "2027-01-02", "2027-01-03"), one(StepRolledForward, "2027-01-04")),
-			notes: []string{"no holiday calendar for 2027"},
+			notes: []string{"the year's calendar is provisional"},
 		},
 		{
-			// 2025 is not in this calendar: the National Day week is not known, so only weekends
-			// are skipped and the clerk is told so.
-			name:  "past year not covered",
-			cal:   only2026,
-			req:   Request{Start: sh(2025, 9, 30, 10, 0), Period: wd(5)},
-			due:   sh(2025, 10, 8, 0, 0),
-			notes: []string{"no holiday calendar for 2025"},
+			// 2025 is not in this calendar: its provisional calendar has the statutory days only,
+			// 10-01..10-03 (National Day) and Monday 10-06 (Mid-Autumn), not the notice's bridging
+			// days 10-07, 10-08 nor its make-up Saturday 10-11. 10-01..10-06 skipped;
+			// 10-07..10-10 (1–4); 10-11, 10-12 skipped; 10-13 (5).
+			name: "past year without a notice: provisional",
+			cal:  only2026,
+			req:  Request{Start: sh(2025, 9, 30, 10, 0), Period: wd(5)},
+			due:  sh(2025, 10, 14, 0, 0),
+			days: join(span(StepHoliday, "2025-10-01", "2025-10-03"), one(StepWeekend, "2025-10-04", "2025-10-05"),
+				one(StepHoliday, "2025-10-06"), one(StepWeekend, "2025-10-11", "2025-10-12")),
+			notes: []string{"provisional holiday: 中秋节 Mid-Autumn Festival (statutory; the State Council's notice for 2025 is not loaded)"},
 		},
 		{
-			// Leap year, not covered: 2028-02-29 is a Tuesday.
-			name:  "one month from 2028-01-31 (leap year, not covered)",
+			// Before 2025 the amended 办法 did not apply: a year without a notice has weekends only.
+			// 2024-10-01..10-03 (Tuesday–Thursday) count (1–3).
+			name:    "year before the provisional calendars: weekends only",
+			cal:     only2026,
+			req:     Request{Start: sh(2024, 9, 30, 10, 0), Period: wd(3)},
+			due:     sh(2024, 10, 4, 0, 0),
+			days:    []string{},
+			summary: "due 2024-10-03 24:00 (3 working days; no holiday calendar for 2024)",
+			notes:   []string{"no holiday calendar for 2024: only weekends skipped"},
+		},
+		{
+			// Leap year without a notice: 2028-02-29 is a Tuesday, not a statutory holiday.
+			name:  "one month from 2028-01-31 (leap year, without a notice)",
 			req:   Request{Start: sh(2028, 1, 31, 10, 0), Period: mo(1)},
 			due:   sh(2028, 3, 1, 0, 0),
-			notes: []string{"no holiday calendar for 2028"},
+			days:  []string{},
+			notes: []string{"the State Council's notice for 2028 is not loaded"},
+		},
+		{
+			// 2026-12-17 + 15 calendar days = Friday 2027-01-01. No notice for 2027 is loaded; on
+			// the provisional calendar 01-01 is New Year's Day, and 01-02, 01-03 are the weekend,
+			// so the period ends on Monday 2027-01-04. (With weekends only, it ended on 01-01.)
+			name: "period ending on 1 January of a year without a notice",
+			req:  Request{Start: sh(2026, 12, 17, 10, 0), Period: cd(15)},
+			due:  sh(2027, 1, 5, 0, 0),
+			days: join(one(StepHoliday, "2027-01-01"), one(StepWeekend, "2027-01-02", "2027-01-03"), one(StepRolledForward, "2027-01-04")),
+			summary: "due 2027-01-04 24:00 (15 calendar days; rolled forward from 2027-01-01, provisional holiday 元旦 New Year's Day; " +
+				"provisional calendar for 2027: no State Council notice loaded)",
+			notes: []string{"last day 2027-01-01 (provisional holiday: 元旦 New Year's Day (statutory; the State Council's notice for 2027 is not loaded)) is a rest day"},
+		},
+		{
+			// 2027-09-16 + 15 = Friday 2027-10-01, provisional National Day; 10-02 and 10-03 are
+			// provisional holidays on a weekend; the period ends on Monday 10-04. (With weekends
+			// only, Friday 10-01 was a working day and the period ended there.)
+			name: "period ending on 1 October 2027, without a notice",
+			req:  Request{Start: sh(2027, 9, 16, 10, 0), Period: cd(15)},
+			due:  sh(2027, 10, 5, 0, 0),
+			days: join(span(StepHoliday, "2027-10-01", "2027-10-03"), one(StepRolledForward, "2027-10-04")),
+		},
+		{
+			// 2028-04-16 + 15 = Monday 2028-05-01; 05-01 and 05-02 are the provisional Labour Day
+			// holidays (Monday, Tuesday), so the period ends on Wednesday 05-03. (With weekends
+			// only, it ended on 05-01, two days earlier.)
+			name:  "period ending on 1 May 2028, a Monday, without a notice",
+			req:   Request{Start: sh(2028, 4, 16, 10, 0), Period: cd(15)},
+			due:   sh(2028, 5, 4, 0, 0),
+			days:  join(span(StepHoliday, "2028-05-01", "2028-05-02"), one(StepRolledForward, "2028-05-03")),
+			notes: []string{"provisional holiday: 劳动节 Labour Day"},
+		},
+		{
+			// 2028-09-17 + 15 = Monday 2028-10-02; Tuesday 10-03 is both National Day and
+			// Mid-Autumn (农历八月十五 falls on it in 2028), so the period ends on Wednesday 10-04.
+			name:  "period ending on 2 October 2028: National Day and Mid-Autumn on one day",
+			req:   Request{Start: sh(2028, 9, 17, 10, 0), Period: cd(15)},
+			due:   sh(2028, 10, 5, 0, 0),
+			days:  join(span(StepHoliday, "2028-10-02", "2028-10-03"), one(StepRolledForward, "2028-10-04")),
+			notes: []string{"provisional holiday: 国庆节、中秋节 National Day and Mid-Autumn Festival"},
+		},
+		{
+			// Spring Festival 2027 without a notice: 除夕 Friday 02-05 and 初一..初三 02-06..02-08
+			// are skipped, with no bridging days and no make-up workdays. From Thursday 02-04:
+			// 02-05..02-08 skipped; 02-09..02-12 (1–4); 02-13, 02-14 skipped; 02-15 (5).
+			name:    "working days over the Spring Festival 2027, without a notice",
+			req:     Request{Start: sh(2027, 2, 4, 10, 0), Period: wd(5)},
+			due:     sh(2027, 2, 16, 0, 0),
+			days:    join(span(StepHoliday, "2027-02-05", "2027-02-08"), one(StepWeekend, "2027-02-13", "2027-02-14")),
+			summary: "due 2027-02-15 24:00 (5 working days; skipped 4 holiday and 2 weekend days; provisional calendar for 2027: no State Council notice loaded)",
+			notes:   []string{"provisional holiday: 春节 Spring Festival (除夕 eve) (statutory;"},
 		},
 	}
 	for _, tt := range tests {
@@ -339,6 +484,15 @@ func TestCompute(t *testing.T) {
 			}
 			if tt.summary != "" && ex.Summary != tt.summary {
 				t.Errorf("summary\n got %q\nwant %q", ex.Summary, tt.summary)
+			}
+			if tt.steps != nil {
+				var got []string
+				for _, s := range ex.Steps {
+					got = append(got, string(s.Kind)+" "+s.Date+" "+s.Note)
+				}
+				if !slices.Equal(got, tt.steps) {
+					t.Errorf("steps\n got %q\nwant %q", got, tt.steps)
+				}
 			}
 			for _, n := range tt.notes {
 				if !slices.ContainsFunc(ex.Steps, func(s Step) bool { return strings.Contains(s.Note, n) }) {

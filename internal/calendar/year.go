@@ -36,11 +36,16 @@ type Year struct {
 	Workdays []Day `json:"workdays"`
 	// Source cites the notice, e.g. "国务院办公厅关于2026年部分节假日安排的通知（国办发明电〔2025〕7号）".
 	Source string `json:"source"`
+	// Provisional is true for a year whose notice is not loaded: its calendar is the statutory
+	// holidays of 《全国年节及纪念日放假办法》 alone (ProvisionalYear), with no bridging days and no
+	// make-up workdays. A loaded year is never provisional, and Validate refuses one that says so.
+	Provisional bool `json:"provisional"`
 }
 
 // Validate checks that a year can be trusted for deadlines: every date parses, belongs to the
 // year, is listed once, and every make-up workday is a Saturday or Sunday that is not also a
-// holiday (a weekday "make-up" or a worked holiday would silently shift every deadline).
+// holiday (a weekday "make-up" or a worked holiday would silently shift every deadline), and
+// the year is not marked provisional (only a notice is loaded).
 // All problems are reported together, each naming the bad date.
 func (y Year) Validate() error {
 	if y.Year < 1 || y.Year > 9999 {
@@ -49,6 +54,9 @@ func (y Year) Validate() error {
 	var errs []error
 	bad := func(format string, args ...any) {
 		errs = append(errs, fmt.Errorf("calendar %d: "+format, append([]any{y.Year}, args...)...))
+	}
+	if y.Provisional {
+		bad("a provisional calendar (the statutory holidays alone) cannot be loaded as the year's arrangement; load the State Council's notice, with \"provisional\": false")
 	}
 	holidays := make(map[string]bool, len(y.Holidays))
 	for _, d := range y.Holidays {

@@ -104,6 +104,9 @@ func TestCalendarBuild(t *testing.T) {
 	if !c.Covers(2025) || !c.Covers(2026) || c.Covers(2027) {
 		t.Error("Covers is wrong")
 	}
+	if c.Provisional(2026) || !c.Provisional(2027) || c.Provisional(2024) || c.Provisional(ProvisionalLast+1) {
+		t.Error("Provisional is wrong")
+	}
 
 	// With replaces one year in a new calendar and leaves the old one alone: here 2026 is
 	// replaced by an arrangement in which Monday 2026-03-02 is a holiday and nothing else is.
@@ -152,7 +155,12 @@ func TestIsWorkingDay(t *testing.T) {
 		{sh(2025, 10, 11, 0, 0), true, "make-up workday: 国庆节调休 National Day make-up workday (Saturday)"},
 		// 2026-02-14 16:30 UTC is 2026-02-15 00:30 in Shanghai: the Shanghai date decides.
 		{time.Date(2026, 2, 14, 16, 30, 0, 0, time.UTC), false, "holiday: 春节 Spring Festival"},
-		{sh(2027, 1, 1, 9, 0), true, "working day (Friday); no holiday calendar for 2027: only weekends known"},
+		// No notice for 2027 is loaded: the provisional calendar's statutory holidays are rest days.
+		{sh(2027, 1, 1, 9, 0), false, "provisional holiday: 元旦 New Year's Day (statutory; the State Council's notice for 2027 is not loaded)"},
+		{sh(2027, 1, 4, 9, 0), true, "working day (Monday); the State Council's notice for 2027 is not loaded: provisional calendar (statutory holidays only)"},
+		{sh(2027, 1, 3, 9, 0), false, "weekend (Sunday); the State Council's notice for 2027 is not loaded: provisional calendar (statutory holidays only)"},
+		// Before 2025 (the amended 办法) a year without a notice has weekends only.
+		{sh(2024, 10, 1, 9, 0), true, "working day (Tuesday); no holiday calendar for 2024: only weekends known"},
 	}
 	for _, tt := range tests {
 		ok, reason := c.IsWorkingDay(tt.at)
@@ -160,10 +168,14 @@ func TestIsWorkingDay(t *testing.T) {
 			t.Errorf("IsWorkingDay(%s) = %v, %q; want %v, %q", tt.at, ok, reason, tt.want, tt.reason)
 		}
 	}
-	// A nil calendar knows only weekends; it must not panic.
+	// A nil calendar loads no notice: weekends and the provisional calendars only; it must not
+	// panic. Monday 2026-02-16 is the 2026 Spring Festival eve, Tuesday 2026-03-03 a working day.
 	var none *Calendar
-	if ok, _ := none.IsWorkingDay(sh(2026, 2, 16, 9, 0)); !ok || none.Covers(2026) || len(none.Years()) != 0 {
+	if ok, _ := none.IsWorkingDay(sh(2026, 2, 16, 9, 0)); ok || none.Covers(2026) || !none.Provisional(2026) || len(none.Years()) != 0 {
 		t.Error("nil calendar misbehaves")
+	}
+	if ok, _ := none.IsWorkingDay(sh(2026, 3, 3, 9, 0)); !ok {
+		t.Error("nil calendar: an ordinary Tuesday is not a working day")
 	}
 }
 
