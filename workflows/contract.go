@@ -174,7 +174,42 @@ type PetitionInput struct {
 	// Carry is the state a case takes across a continue-as-new, when its history grows long
 	// (a case can live for months). Clients starting a case leave it empty.
 	Carry json.RawMessage `json:"carry,omitempty"`
+	// Import is set for a running case brought in from the office's earlier system (补录):
+	// the case starts in the imported stage (see ImportedCase). Empty for a registration.
+	Import *ImportedCase `json:"import,omitempty"`
 }
+
+// ---- Back-entry of running cases (补录) ----
+
+// ImportedCase is a running case brought in from the office's earlier system, with its real
+// dates. Its workflow starts in Stage instead of registering: each clock comes from the same
+// deadline computation as always (acceptance from the input's ReceivedAt, handling from
+// AcceptedAt, the review-request window from RepliedAt), and its history is recorded as events
+// marked imported (details "imported": true) at those instants — registered at ReceivedAt,
+// accepted at AcceptedAt, replied at RepliedAt — with the importing clerk (the input's
+// RegisteredBy) as their actor. A deadline already passed makes the case overdue at once, and
+// its ladder fires each step once; a reminder already too late is recorded as
+// reminder_skipped.
+type ImportedCase struct {
+	// ExternalRef is the case's number in the earlier system (the import's idempotency key).
+	ExternalRef string `json:"external_ref"`
+	// Stage is one of ImportStages.
+	Stage Stage `json:"stage"`
+	// AcceptedAt: handling and replied cases; RepliedAt: replied cases.
+	AcceptedAt *time.Time `json:"accepted_at,omitempty"`
+	RepliedAt  *time.Time `json:"replied_at,omitempty"`
+	// Unit, Handler and Leader (optional) of an accepted case; a registered case's unit is
+	// the input's SuggestedUnit.
+	Unit    string `json:"unit,omitempty"`
+	Handler string `json:"handler,omitempty"`
+	Leader  string `json:"leader,omitempty"`
+}
+
+// ImportStages are the stages a running case may be imported in.
+var ImportStages = []Stage{StageRegistered, StageHandling, StageReplied}
+
+// DetailImported marks an event of the imported history (details {"imported": true}).
+const DetailImported = "imported"
 
 // Update names: every staff or petitioner action is a Workflow Update with a validator, so an
 // action that is not allowed now is refused before it touches history. The HTTP idempotency key

@@ -57,7 +57,11 @@ func Petition(ctx workflow.Context, in PetitionInput) (CaseState, error) {
 		return CaseState{}, err
 	}
 	if !p.Ready {
-		if err := p.setup(ctx); err != nil {
+		setup := p.setup
+		if in.Import != nil {
+			setup = p.setupImported // a running case brought in from an earlier system (import.go)
+		}
+		if err := setup(ctx); err != nil {
 			return CaseState{}, err
 		}
 	}
