@@ -142,6 +142,10 @@ func WaitCalendarBroadcast(ctx context.Context, c client.Client, id string) (wor
 	return p, p.Done
 }
 
+// getCalendar answers a stored year (its State Council notice, "provisional": false) or, for a
+// year whose notice is not loaded, the provisional calendar the deadlines are counted on: the
+// statutory holidays of 《全国年节及纪念日放假办法》 alone, "provisional": true, until the notice
+// is imported (calendar.ProvisionalYear). A year before 2025 without a notice is not found.
 func (s *Server) getCalendar(c *gin.Context) {
 	year, err := yearParam(c)
 	if err != nil {
@@ -150,6 +154,10 @@ func (s *Server) getCalendar(c *gin.Context) {
 	}
 	y, err := s.reg.CalendarYear(c.Request.Context(), year)
 	if errors.Is(err, register.ErrNotFound) {
+		if p, ok := calendar.ProvisionalYear(year); ok {
+			s.answer(c, http.StatusOK, p)
+			return
+		}
 		err = &notFoundError{what: "calendar year " + strconv.Itoa(year)}
 	}
 	if err != nil {
