@@ -71,3 +71,16 @@ func Start(ctx context.Context, c client.Client, row register.Case, policy workf
 	_, err := c.ExecuteWorkflow(ctx, StartOptions(row, policy), workflows.WorkflowName, Input(row, policy, clerk))
 	return err
 }
+
+// Imported is the workflow input of a running case brought in from the office's earlier
+// system (补录): Input with the imported stage, dates and people, so the workflow starts in
+// that stage (workflows/import.go). The clerk is the importing one. Started with StartOptions
+// like any case: the workflow sets its stage's search attributes in its first task. Its
+// register row waits at register.ImportedSeq, which the reconciler leaves alone (it would
+// start the case as a fresh registration): the import itself starts it, and importing the
+// same file again starts one whose start was lost.
+func Imported(row register.Case, policy workflows.Policy, clerk workflows.Actor, im workflows.ImportedCase) workflows.PetitionInput {
+	in := Input(row, policy, clerk)
+	in.Import = &im
+	return in
+}
