@@ -57,6 +57,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		workflows.ActivityNotify:               acts.Notify,
 		workflows.ActivityLookupUnit:           acts.LookupUnit,
 		workflows.ActivityDescribeCancellation: acts.DescribeCancellation,
+		workflows.ActivityOfficeTime:           acts.OfficeTime,
 		workflows.ActivityOpenCasesPage:        acts.OpenCasesPage,
 		workflows.ActivitySignalCalendar:       acts.SignalCalendarChanged,
 	} {

@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -57,6 +58,17 @@ func clockStaff(p *petition) []Role {
 
 var staffClockStages = []Stage{StageHandling, StageReview, StageReReview}
 
+// serviceStaff: the answering unit's staff record its service (送达): the handling unit's
+// handlers and leaders for the reply, the reviewing unit's reviewers and leaders for its decision.
+func serviceStaff(p *petition) []Role {
+	if p.State.Stage == StageReplied {
+		return []Role{RoleHandler, RoleLeader}
+	}
+	return []Role{RoleReviewer, RoleLeader}
+}
+
+func serviceUnit(p *petition, _ ActionInput) string { return p.serviceUnit() }
+
 func (p *petition) actions() []action {
 	return []action{
 		{UpdateAccept, rule{[]Stage{StageRegistered}, only(RoleClerk, RoleLeader, RoleSupervisor),
@@ -77,6 +89,7 @@ func (p *petition) actions() []action {
 		{UpdateReviewDecision, rule{[]Stage{StageReview}, only(RoleReviewer, RoleLeader), reviewUnit}, checkDecision(UpdateReviewDecision), (*petition).reviewDecision},
 		{UpdateRequestReReview, rule{[]Stage{StageReviewed}, only(RolePetitioner), nil}, checkRequestReReview, (*petition).requestReReview},
 		{UpdateReReviewDecision, rule{[]Stage{StageReReview}, only(RoleReviewer, RoleLeader), reReviewUnit}, checkDecision(UpdateReReviewDecision), (*petition).reReviewDecision},
+		{UpdateRecordService, rule{[]Stage{StageReplied, StageReviewed}, serviceStaff, serviceUnit}, checkRecordService, (*petition).recordService},
 		// link_repeat is sent by whoever registers the repeat submission (any staff member, as
 		// with registration), and is the one update the system itself may send.
 		{UpdateLinkRepeat, rule{nil, only(RoleClerk, RoleHandler, RoleLeader, RoleSupervisor, RoleReviewer, RoleSystem), nil}, checkLinkRepeat, (*petition).linkRepeat},
@@ -374,13 +387,19 @@ func (p *petition) withdraw(ctx workflow.Context, in ActionInput) error {
 
 // ---- handling ----
 
-func checkReply(_ *petition, _ time.Time, in ActionInput) error {
-	return need(UpdateReply, "an opinion", in.Opinion)
+func checkReply(_ *petition, now time.Time, in ActionInput) error {
+	if err := need(UpdateReply, "an opinion", in.Opinion); err != nil {
+		return err
+	}
+	return checkService(UpdateReply, now, now, in)
 }
 
 // reply 答复 ends the handling clock (a late reply is allowed and marked) and opens the
 // petitioner's review request window.
 func (p *petition) reply(ctx workflow.Context, in ActionInput) error {
+	if workflow.GetVersion(ctx, versionService, workflow.DefaultVersion, 1) == 1 {
+		return p.replyServed(ctx, in)
+	}
 	now := workflow.Now(ctx)
 	w, err := p.newClock(ctx, ClockReviewRequest, now)
 	if err != nil {
@@ -395,6 +414,26 @@ func (p *petition) reply(ctx workflow.Context, in ActionInput) error {
 	return p.record(ctx, EventReplied, in.Actor, map[string]any{
 		"opinion": in.Opinion, "late": p.State.RepliedLate, "due": w.Due,
 	})
+}
+
+// replyServed is reply from version service-date on: the review request window runs from the
+// reply's service date (送达), and waits for it when the reply does not give it.
+func (p *petition) replyServed(ctx workflow.Context, in ActionInput) error {
+	now := workflow.Now(ctx)
+	w, service, err := p.openWindow(ctx, ClockReviewRequest, in)
+	if err != nil {
+		return err
+	}
+	d := p.State.Deadline
+	p.State.RepliedLate = p.State.Overdue || (!d.Paused && now.After(d.Due))
+	p.State.Stage = StageReplied
+	p.State.RepliedAt = &now
+	p.State.PendingExtension = nil
+	p.install(w)
+	p.served(now, in)
+	details := map[string]any{"opinion": in.Opinion, "late": p.State.RepliedLate}
+	maps.Copy(details, service)
+	return p.record(ctx, EventReplied, in.Actor, details)
 }
 
 func checkRequestExtension(p *petition, _ time.Time, in ActionInput) error {
@@ -667,16 +706,22 @@ func (p *petition) escalateTo(ctx workflow.Context, in ActionInput, unit string,
 
 // checkDecision checks a review or re-review decision.
 func checkDecision(update string) func(*petition, time.Time, ActionInput) error {
-	return func(_ *petition, _ time.Time, in ActionInput) error {
+	return func(_ *petition, now time.Time, in ActionInput) error {
 		if in.Outcome != OutcomeUphold && in.Outcome != OutcomeRevise {
 			return invalidInput("%s needs an outcome: %s or %s", actionName(update), OutcomeUphold, OutcomeRevise)
 		}
-		return need(update, "an opinion", in.Opinion)
+		if err := need(update, "an opinion", in.Opinion); err != nil {
+			return err
+		}
+		return checkService(update, now, now, in)
 	}
 }
 
 // reviewDecision answers the review and opens the re-review request window.
 func (p *petition) reviewDecision(ctx workflow.Context, in ActionInput) error {
+	if workflow.GetVersion(ctx, versionService, workflow.DefaultVersion, 1) == 1 {
+		return p.reviewDecisionServed(ctx, in)
+	}
 	w, err := p.newClock(ctx, ClockReReviewWindow, workflow.Now(ctx))
 	if err != nil {
 		return err
@@ -688,15 +733,100 @@ func (p *petition) reviewDecision(ctx workflow.Context, in ActionInput) error {
 	})
 }
 
-// reReviewDecision is final: the case is terminated (三级终结) and not accepted again.
+// reviewDecisionServed is reviewDecision from version service-date on: the re-review
+// request window runs from the decision's service date, and waits for it when not given.
+func (p *petition) reviewDecisionServed(ctx workflow.Context, in ActionInput) error {
+	w, service, err := p.openWindow(ctx, ClockReReviewWindow, in)
+	if err != nil {
+		return err
+	}
+	p.State.Stage = StageReviewed
+	p.install(w)
+	p.served(workflow.Now(ctx), in)
+	details := map[string]any{"outcome": in.Outcome, "opinion": in.Opinion, "unit": p.State.ReviewUnit}
+	maps.Copy(details, service)
+	return p.record(ctx, EventReviewDecided, in.Actor, details)
+}
+
+// reReviewDecision is final: the case is terminated (三级终结) and not accepted again. Its
+// service date, when given, is kept with the decision (no window follows it).
 func (p *petition) reReviewDecision(ctx workflow.Context, in ActionInput) error {
-	if err := p.record(ctx, EventReReviewDecided, in.Actor, map[string]any{
-		"outcome": in.Outcome, "opinion": in.Opinion, "unit": p.State.ReReviewUnit,
-	}); err != nil {
+	details := map[string]any{"outcome": in.Outcome, "opinion": in.Opinion, "unit": p.State.ReReviewUnit}
+	if in.ServedAt != nil {
+		t := *in.ServedAt
+		details["served_at"], details["service_method"] = t, in.ServiceMethod
+		p.State.ServedAt, p.State.ServiceMethod = &t, in.ServiceMethod
+	}
+	if err := p.record(ctx, EventReReviewDecided, in.Actor, details); err != nil {
 		return err
 	}
 	p.close(ctx, StageTerminated)
 	return p.record(ctx, EventTerminated, in.Actor, map[string]any{"reason": "re-review decided (三级终结)"})
+}
+
+// ---- service (送达) ----
+
+// checkService checks an action's served_at and service_method: both or neither; a known
+// method; not in the future; not on a day before the answer's (answeredAt).
+func checkService(update string, now, answeredAt time.Time, in ActionInput) error {
+	name := actionName(update)
+	if in.ServedAt == nil {
+		if in.ServiceMethod != "" {
+			return invalidInput("%s: service_method needs served_at (the day the answer reached the petitioner)", name)
+		}
+		return nil
+	}
+	switch in.ServiceMethod {
+	case ServiceInPerson, ServicePost, ServiceSMS, ServiceOnline:
+	case "":
+		return invalidInput("%s: served_at needs service_method (%s)", name, serviceMethodsText)
+	default:
+		return invalidInput("%s: service_method must be one of %s", name, serviceMethodsText)
+	}
+	served := *in.ServedAt
+	if served.After(now) {
+		return invalidInput("%s: served_at %s is in the future", name, shanghai(served))
+	}
+	if dateText(served) < dateText(answeredAt) {
+		return invalidInput("%s: served_at %s is before the answer was recorded (%s)", name, dateText(served), dateText(answeredAt))
+	}
+	return nil
+}
+
+const serviceMethodsText = ServiceInPerson + " 当面送达, " + ServicePost + " 邮寄送达, " + ServiceSMS + " 短信送达 or " + ServiceOnline + " 网上送达"
+
+func checkRecordService(p *petition, now time.Time, in ActionInput) error {
+	d := p.State.Deadline
+	if d == nil || !d.AwaitingService {
+		what := "the answer"
+		if p.State.ServedAt != nil {
+			what += fmt.Sprintf(" was served on %s (%s)", dateText(*p.State.ServedAt), p.State.ServiceMethod)
+		} else {
+			what += "'s window is already running"
+		}
+		return invalidAction("record service is not allowed: %s", what)
+	}
+	if in.ServedAt == nil {
+		return invalidInput("record service needs served_at (the day the answer reached the petitioner) and service_method")
+	}
+	return checkService(UpdateRecordService, now, p.AnsweredAt, in)
+}
+
+// recordService 送达: the answer reached the petitioner on served_at; the window starts there
+// (the service day itself is not counted for day-counted windows).
+func (p *petition) recordService(ctx workflow.Context, in ActionInput) error {
+	served := *in.ServedAt
+	clock := p.State.Deadline.Clock
+	w, err := p.newClock(ctx, clock, laterOf(served, p.AnsweredAt))
+	if err != nil {
+		return err
+	}
+	p.install(w)
+	p.State.ServedAt, p.State.ServiceMethod = &served, in.ServiceMethod
+	return p.record(ctx, EventServiceRecorded, in.Actor, map[string]any{
+		"clock": string(clock), "served_at": served, "service_method": in.ServiceMethod,
+		"answered_at": p.AnsweredAt, "due": w.Due,
+	})
 }
 
 // ---- any open stage ----
@@ -724,6 +854,7 @@ func badText(in ActionInput) string {
 		{"actor.id", in.Actor.ID}, {"actor.name", in.Actor.Name}, {"actor.unit", in.Actor.Unit},
 		{"unit", in.Unit}, {"handler", in.Handler}, {"leader", in.Leader}, {"reason", in.Reason},
 		{"opinion", in.Opinion}, {"outcome", in.Outcome}, {"evaluation", in.Evaluation}, {"channel", in.Channel},
+		{"service_method", in.ServiceMethod},
 	}
 	for _, u := range in.Actor.Units {
 		fields = append(fields, struct{ name, v string }{"actor.units", u})

@@ -213,3 +213,14 @@ func lookupUnit(ctx workflow.Context, code string, local bool) (UnitInfo, error)
 	}
 	return u, nil
 }
+
+// officeTime asks the calendar when a reminder or notice is delivered (ActivityOfficeTime), as
+// a local activity: one marker in the history, in the task that arms the step.
+func officeTime(ctx workflow.Context, req OfficeTimeRequest) (OfficeTime, error) {
+	lctx := workflow.WithLocalActivityOptions(ctx, localOptions("office hours", 5))
+	var ans OfficeTime
+	if err := workflow.ExecuteLocalActivity(lctx, ActivityOfficeTime, req).Get(ctx, &ans); err != nil {
+		return OfficeTime{}, fmt.Errorf("office hours: %w", err)
+	}
+	return ans, nil
+}

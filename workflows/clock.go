@@ -159,9 +159,11 @@ func (p *petition) move(ctx workflow.Context, d Deadline) {
 // ladderFired records which steps of the running clock's ladder have fired, so each fires once.
 type ladderFired struct {
 	Reminder bool `json:"reminder,omitempty"`
-	Overdue  bool `json:"overdue,omitempty"`
-	Leader   bool `json:"leader,omitempty"`
-	Superior bool `json:"superior,omitempty"`
+	// ServiceReminder: staff were reminded to record an answer's service date (送达).
+	ServiceReminder bool `json:"service_reminder,omitempty"`
+	Overdue         bool `json:"overdue,omitempty"`
+	Leader          bool `json:"leader,omitempty"`
+	Superior        bool `json:"superior,omitempty"`
 }
 
 type stepKind string
@@ -172,6 +174,8 @@ const (
 	stepLeader   stepKind = "leader"
 	stepSuperior stepKind = "superior"
 	stepExpiry   stepKind = "expiry" // a petitioner's window ran out
+	// stepServiceReminder: an answer's service date is still not recorded.
+	stepServiceReminder stepKind = "service_reminder"
 )
 
 // step is the next thing the running clock will do, and when.
@@ -179,9 +183,16 @@ type step struct {
 	Kind  stepKind
 	Clock Clock
 	At    time.Time
+	// Raw is the instant the ladder gives (the step's identity); At is later when office
+	// hours hold the step (see officeStep). For a working-day reminder Raw is the deadline and
+	// WorkingDays the offset.
+	Raw         time.Time
+	WorkingDays int
 }
 
-func (s step) same(o step) bool { return s.Kind == o.Kind && s.Clock == o.Clock && s.At.Equal(o.At) }
+func (s step) same(o step) bool {
+	return s.Kind == o.Kind && s.Clock == o.Clock && s.Raw.Equal(o.Raw) && s.WorkingDays == o.WorkingDays
+}
 
 // nextStep is the first ladder step of the running clock that has not fired. Steps fire in
 // ladder order; a step whose instant has passed fires at once. Nothing runs while paused.
@@ -190,12 +201,22 @@ func (p *petition) nextStep() (step, bool) {
 	if d == nil || d.Paused || p.State.Stage.Final() {
 		return step{}, false
 	}
-	at := func(k stepKind, t time.Time) (step, bool) { return step{Kind: k, Clock: d.Clock, At: t}, true }
+	at := func(k stepKind, t time.Time) (step, bool) { return step{Kind: k, Clock: d.Clock, At: t, Raw: t}, true }
+	if d.AwaitingService {
+		// No window runs before the answer reached the petitioner; staff are reminded once.
+		if p.Fired.ServiceReminder {
+			return step{}, false
+		}
+		return at(stepServiceReminder, p.AnsweredAt.Add(p.serviceReminderAfter()))
+	}
 	if isWindow(d.Clock) {
 		return at(stepExpiry, d.Due)
 	}
 	l := p.Input.Policy.Ladder
 	switch {
+	case l.ReminderWorkingDays > 0 && !p.Fired.Reminder:
+		// The instant comes from the calendar (officeStep); until then it is the deadline.
+		return step{Kind: stepReminder, Clock: d.Clock, At: d.Due, Raw: d.Due, WorkingDays: l.ReminderWorkingDays}, true
 	case l.ReminderBefore > 0 && !p.Fired.Reminder:
 		return at(stepReminder, d.Due.Add(-l.ReminderBefore.Std()))
 	case !p.Fired.Overdue:
@@ -239,6 +260,8 @@ func (s step) summary() string {
 		return "escalate to leader (" + name + ")"
 	case stepSuperior:
 		return "escalate to superior unit (" + name + ")"
+	case stepServiceReminder:
+		return "remind staff to record the service date (" + name + ")"
 	default:
 		return name
 	}
@@ -273,6 +296,8 @@ func (p *petition) fire(ctx workflow.Context, st step) error {
 		return p.escalate(ctx, 3)
 	case stepExpiry:
 		return p.expire(ctx)
+	case stepServiceReminder:
+		return p.remindService(ctx)
 	}
 	return nil
 }
@@ -295,9 +320,11 @@ func (p *petition) remind(ctx workflow.Context) error {
 	}
 	unit := p.clockUnit()
 	to := p.reminderRecipient()
-	if err := p.record(ctx, EventReminderSent, systemActor, map[string]any{
-		"clock": string(d.Clock), "due": d.Due, "recipient": to, "unit": unit,
-	}); err != nil {
+	details := map[string]any{"clock": string(d.Clock), "due": d.Due, "recipient": to, "unit": unit}
+	if note := p.deferralNote(stepReminder, d.Clock); note != "" {
+		details["timing"] = note // placed by working days or held for office hours
+	}
+	if err := p.record(ctx, EventReminderSent, systemActor, details); err != nil {
 		return err
 	}
 	p.notify(ctx, p.State.Seq, "reminder", to, unit, fmt.Sprintf(
@@ -322,9 +349,13 @@ func (p *petition) escalate(ctx workflow.Context, level int) error {
 		p.Fired.Superior = true
 	}
 	to, unit := p.escalationRecipient(level)
-	if err := p.record(ctx, event, systemActor, map[string]any{
-		"clock": string(d.Clock), "due": d.Due, "level": level, "recipient": to, "unit": unit,
-	}); err != nil {
+	details := map[string]any{"clock": string(d.Clock), "due": d.Due, "level": level, "recipient": to, "unit": unit}
+	// The case turns overdue now; the notice waits for office hours.
+	deliverAt, note := p.officeDelivery(ctx)
+	if !deliverAt.IsZero() {
+		details["notice_at"], details["timing"] = deliverAt, note
+	}
+	if err := p.record(ctx, event, systemActor, details); err != nil {
 		return err
 	}
 	msg := fmt.Sprintf("督办 Supervision: case %s missed its %s deadline (%s).", p.State.CaseNo, clockName(d.Clock), shanghai(d.Due))
@@ -332,7 +363,7 @@ func (p *petition) escalate(ctx workflow.Context, level int) error {
 		msg = fmt.Sprintf("督办升级 Escalation level %d: case %s is still overdue on its %s deadline (%s).",
 			level, p.State.CaseNo, clockName(d.Clock), shanghai(d.Due))
 	}
-	p.notify(ctx, p.State.Seq, kind, to, unit, msg)
+	p.notifyAt(ctx, p.State.Seq, kind, to, unit, msg, deliverAt)
 	return nil
 }
 
@@ -399,7 +430,7 @@ func (p *petition) escalationRecipient(level int) (recipient, unit string) {
 func (p *petition) onCalendarChanged(ctx workflow.Context) error {
 	p.calendarSeen = p.calendarSignals
 	d := p.State.Deadline
-	if d == nil || d.Paused {
+	if d == nil || d.Paused || d.AwaitingService {
 		return nil
 	}
 	next, err := p.recompute(ctx, d.clone())
@@ -415,4 +446,188 @@ func (p *petition) onCalendarChanged(ctx workflow.Context) error {
 	return p.record(ctx, EventDeadlineChanged, systemActor, map[string]any{
 		"clock": string(next.Clock), "previous_due": previous, "due": next.Due, "reason": "holiday calendar changed",
 	})
+}
+
+// ---- service dates (送达) ----
+
+// Change IDs of this file's versioned behaviour.
+const (
+	// versionService: the petitioner's windows start at the answer's service date (送达), and
+	// wait for it; before it, they started when staff recorded the answer.
+	versionService = "service-date"
+	// versionOffice: reminders and notices are held for office hours, and reminder offsets may
+	// be working days (both only under policies that ask for them).
+	versionOffice = "office-hours"
+)
+
+// defaultServiceReminderAfter is the policy's service_reminder_after when it is not set.
+const defaultServiceReminderAfter = 3 * 24 * time.Hour
+
+func (p *petition) serviceReminderAfter() time.Duration {
+	if d := p.Input.Policy.ServiceReminderAfter.Std(); d > 0 {
+		return d
+	}
+	return defaultServiceReminderAfter
+}
+
+// awaitingService is a petitioner's window that waits for the answer's service date.
+func (p *petition) awaitingService(c Clock) Deadline {
+	return Deadline{Clock: c, AwaitingService: true, Explanation: Explanation{
+		Clock: string(c), Policy: p.Input.Policy.Name, Period: p.periodFor(c),
+		Rule:    describeWindow(p.periodFor(c)) + " from the day the written answer reached the petitioner (送达)",
+		Summary: "waiting for the service date (送达): the " + clockName(c) + " starts when it is recorded",
+	}}
+}
+
+func describeWindow(per Period) string {
+	return fmt.Sprintf("%d %s", per.Amount, unitText(per.Unit))
+}
+
+// serviceUnit is the unit whose staff record the service of the answer now awaiting it: the
+// handling unit's reply, the reviewing unit's decision.
+func (p *petition) serviceUnit() string {
+	if p.State.Stage == StageReviewed {
+		return p.State.ReviewUnit
+	}
+	return p.State.Unit
+}
+
+// openWindow starts the petitioner's window after an answer recorded now: from its service
+// date when the action gives one (the answer's day at the earliest), else it waits for
+// record_service. It returns the window and the event details about the service.
+func (p *petition) openWindow(ctx workflow.Context, c Clock, in ActionInput) (Deadline, map[string]any, error) {
+	now := workflow.Now(ctx)
+	details := map[string]any{}
+	if in.ServedAt == nil {
+		w := p.awaitingService(c)
+		details["awaiting_service"] = true
+		return w, details, nil
+	}
+	w, err := p.newClock(ctx, c, laterOf(*in.ServedAt, now))
+	if err != nil {
+		return Deadline{}, nil, err
+	}
+	details["served_at"], details["service_method"], details["due"] = *in.ServedAt, in.ServiceMethod, w.Due
+	return w, details, nil
+}
+
+// served records an answer's service in the state (nil: not recorded yet).
+func (p *petition) served(now time.Time, in ActionInput) {
+	p.AnsweredAt = now
+	p.State.ServedAt, p.State.ServiceMethod = nil, ""
+	if in.ServedAt != nil {
+		t := *in.ServedAt
+		p.State.ServedAt, p.State.ServiceMethod = &t, in.ServiceMethod
+	}
+}
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// remindService asks the answering unit's staff to record the service date of an answer
+// that is still waiting for it.
+func (p *petition) remindService(ctx workflow.Context) error {
+	p.Fired.ServiceReminder = true
+	d := p.State.Deadline
+	unit := p.serviceUnit()
+	u := p.Units[unit]
+	handler := ""
+	if p.State.Stage == StageReplied {
+		handler = p.State.Handler
+	}
+	to := firstNonEmpty(handler, u.Head, u.Leader, p.Input.RegisteredBy.ID)
+	details := map[string]any{"clock": string(d.Clock), "answered_at": p.AnsweredAt, "recipient": to, "unit": unit}
+	if note := p.deferralNote(stepServiceReminder, d.Clock); note != "" {
+		details["timing"] = note
+	}
+	if err := p.record(ctx, EventServiceReminderSent, systemActor, details); err != nil {
+		return err
+	}
+	p.notify(ctx, p.State.Seq, "service_reminder", to, unit, fmt.Sprintf(
+		"送达提醒 Service date: case %s — the answer of %s has no service date yet; record when it reached the petitioner (record_service), the %s starts there.",
+		p.State.CaseNo, shanghai(p.AnsweredAt), clockName(d.Clock)))
+	return nil
+}
+
+// ---- office hours ----
+
+// deferral is the calendar's answer for the step armed last (carried across continue-as-new,
+// so a re-armed step does not ask again).
+type deferral struct {
+	Kind        stepKind  `json:"kind"`
+	Clock       Clock     `json:"clock"`
+	Raw         time.Time `json:"raw"`
+	WorkingDays int       `json:"working_days,omitempty"`
+	At          time.Time `json:"at"`
+	Note        string    `json:"note,omitempty"`
+}
+
+func (d *deferral) of(st step) bool {
+	return d != nil && d.Kind == st.Kind && d.Clock == st.Clock && d.Raw.Equal(st.Raw) && d.WorkingDays == st.WorkingDays
+}
+
+// deferralNote is why the running clock's step of kind came when it did ("" if on time).
+func (p *petition) deferralNote(k stepKind, c Clock) string {
+	if d := p.Deferral; d != nil && d.Kind == k && d.Clock == c {
+		return d.Note
+	}
+	return ""
+}
+
+// officeStep places a reminder in time by the calendar, when the policy asks: a working-day
+// offset, and office hours (a reminder due at night or on a rest day waits for the next
+// working day's start). The calendar is read by a local activity when the step is armed, and
+// the answer kept in the state; other steps (deadlines and escalations) never move.
+func (p *petition) officeStep(ctx workflow.Context, st step) step {
+	pol := p.Input.Policy
+	if st.Kind != stepReminder && st.Kind != stepServiceReminder || pol.OfficeHours == nil && st.WorkingDays == 0 {
+		return st
+	}
+	fallback := st.Raw
+	if st.WorkingDays > 0 {
+		fallback = st.Raw.Add(-time.Duration(st.WorkingDays) * 24 * time.Hour)
+	}
+	if workflow.GetVersion(ctx, versionOffice, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		st.At = fallback
+		return st
+	}
+	if !p.Deferral.of(st) {
+		d := &deferral{Kind: st.Kind, Clock: st.Clock, Raw: st.Raw, WorkingDays: st.WorkingDays, At: fallback}
+		ans, err := officeTime(ctx, OfficeTimeRequest{At: st.Raw, WorkingDaysBefore: st.WorkingDays, Hours: pol.OfficeHours})
+		if err != nil {
+			p.logger.Warn("office hours not known; the reminder goes out at its plain instant", "error", err)
+		} else {
+			d.At, d.Note = ans.At, ans.Note
+		}
+		// A reminder held past its own deadline would say nothing: it keeps its instant.
+		if st.Kind == stepReminder && st.WorkingDays == 0 && p.State.Deadline != nil && !d.At.Before(p.State.Deadline.Due) {
+			d.At, d.Note = st.Raw, ""
+		}
+		p.Deferral = d
+	}
+	st.At = p.Deferral.At
+	return st
+}
+
+// officeDelivery is when a notice decided now is delivered under the policy's office hours:
+// zero (at once) without office hours or within them.
+func (p *petition) officeDelivery(ctx workflow.Context) (time.Time, string) {
+	hours := p.Input.Policy.OfficeHours
+	if hours == nil || workflow.GetVersion(ctx, versionOffice, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return time.Time{}, ""
+	}
+	now := workflow.Now(ctx)
+	ans, err := officeTime(ctx, OfficeTimeRequest{At: now, Hours: hours})
+	if err != nil {
+		p.logger.Warn("office hours not known; the notice goes out at once", "error", err)
+		return time.Time{}, ""
+	}
+	if !ans.At.After(now) {
+		return time.Time{}, ""
+	}
+	return ans.At, ans.Note
 }

@@ -124,6 +124,9 @@ type (
 type Ladder struct {
 	// ReminderBefore: a reminder 催办 to the handler this long before the deadline.
 	ReminderBefore Duration `json:"reminder_before"`
+	// ReminderWorkingDays: instead, a reminder at the start of the deadline's Nth-last working
+	// day (N working days left). Written "3wd" in reminder_before; see ladder.go.
+	ReminderWorkingDays int `json:"-"`
 	// At the deadline the case turns overdue and a supervision notice 督办 goes to the unit head.
 	// LeaderAfter: this long after the deadline, escalate to the leader in charge (or unit leader).
 	LeaderAfter Duration `json:"leader_after"`
@@ -154,6 +157,18 @@ type Policy struct {
 	Ladder Ladder `json:"ladder"`
 	// ForwardRestartsClock: a forwarded case gets a fresh acceptance period at the new unit.
 	ForwardRestartsClock bool `json:"forward_restarts_clock"`
+	// ServiceReminderAfter: this long after a written answer (reply, review decision) whose
+	// service date (送达) is not recorded yet, staff are reminded to record it. Zero: 3 days.
+	ServiceReminderAfter Duration `json:"service_reminder_after,omitempty"`
+	// OfficeHours: reminders and notices falling outside them (at night, on a rest day) are
+	// delivered at the start of the next working day. Absent: delivered at once, at any hour.
+	OfficeHours *OfficeHours `json:"office_hours,omitempty"`
+}
+
+// OfficeHours are an office's working hours on working days, Asia/Shanghai, "HH:MM".
+type OfficeHours struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
 }
 
 // PetitionInput starts a case. It carries no personal data: names, ID numbers and contents
@@ -235,6 +250,18 @@ const (
 	UpdateLinkRepeat        = "link_repeat"
 )
 
+// UpdateRecordService records the day a written answer (reply, review decision) reached the
+// petitioner (送达) and how; the petitioner's window starts there.
+const UpdateRecordService = "record_service"
+
+// Service methods 送达方式.
+const (
+	ServiceInPerson = "in_person" // 当面送达
+	ServicePost     = "post"      // 邮寄送达
+	ServiceSMS      = "sms"       // 短信送达
+	ServiceOnline   = "online"    // 网上送达
+)
+
 // SignalCalendarChanged tells a running case that the holiday calendar changed: it recomputes
 // its future deadlines and re-arms its timers.
 const SignalCalendarChanged = "calendar_changed"
@@ -285,6 +312,10 @@ type ActionInput struct {
 	// IfSeq makes the action conditional: it is refused with ErrorStale unless the case's
 	// Seq is still this value (HTTP If-Match with the ETag of a case read).
 	IfSeq *int64 `json:"if_seq,omitempty"`
+	// ServedAt and ServiceMethod: reply, review_decision, re_review_decision (optional) and
+	// record_service (required): when and how the written answer reached the petitioner.
+	ServedAt      *time.Time `json:"served_at,omitempty"`
+	ServiceMethod string     `json:"service_method,omitempty"`
 }
 
 // Evaluations 满意度评价.
@@ -305,6 +336,9 @@ type Deadline struct {
 	Clock Clock     `json:"clock"`
 	Start time.Time `json:"start"`
 	Due   time.Time `json:"due"`
+	// AwaitingService: a petitioner's window that has not started, because the answer's
+	// service date (送达) is not recorded yet; Start and Due are zero until it is.
+	AwaitingService bool `json:"awaiting_service,omitempty"`
 	// Paused is true while the clock stands still.
 	Paused      bool        `json:"paused"`
 	Pauses      []Pause     `json:"pauses,omitempty"`
@@ -353,6 +387,10 @@ type CaseState struct {
 	RepliedLate bool   `json:"replied_late"`
 	Evaluation  string `json:"evaluation,omitempty"`
 	RepeatCount int    `json:"repeat_count"`
+	// ServedAt and ServiceMethod: when and how the last written answer (reply, review
+	// decision) reached the petitioner (送达); nil while not recorded.
+	ServedAt      *time.Time `json:"served_at,omitempty"`
+	ServiceMethod string     `json:"service_method,omitempty"`
 	// Seq is the transition sequence: it rises by one with every recorded event.
 	Seq int64 `json:"seq"`
 }
@@ -392,6 +430,14 @@ const (
 	EventCancellationRefused = "cancellation_refused"
 )
 
+// Service events 送达.
+const (
+	// EventServiceRecorded: the service date of an answer was recorded; its window starts.
+	EventServiceRecorded = "service_recorded"
+	// EventServiceReminderSent: an answer's service date is still not recorded; staff are asked.
+	EventServiceReminderSent = "service_reminder_sent"
+)
+
 // Event is one entry of a case's audit trail.
 type Event struct {
 	Seq     int64          `json:"seq"`
@@ -417,6 +463,8 @@ type Notice struct {
 	Recipient string `json:"recipient"`
 	Unit      string `json:"unit,omitempty"`
 	Message   string `json:"message"`
+	// DeliverAt: a notice held for office hours is delivered then (zero: at once).
+	DeliverAt time.Time `json:"deliver_at,omitzero"`
 }
 
 // UnitInfo is what the workflow learns about a unit from the register.
@@ -440,6 +488,25 @@ const (
 	// ActivityDescribeCancellation reads who asked Temporal to cancel a case's workflow.
 	ActivityDescribeCancellation = "DescribeCancellation"
 )
+
+// ActivityOfficeTime answers when a reminder or notice is delivered (OfficeTimeRequest): it
+// reads the holiday calendar, so the workflow asks it rather than counting days itself.
+const ActivityOfficeTime = "OfficeTime"
+
+// OfficeTimeRequest: At is the instant a step falls due; with WorkingDaysBefore > 0, At is a
+// deadline and the step comes at the start of its Nth-last working day. With Hours, an instant
+// outside office hours moves to the start of the next working day's hours.
+type OfficeTimeRequest struct {
+	At                time.Time    `json:"at"`
+	WorkingDaysBefore int          `json:"working_days_before,omitempty"`
+	Hours             *OfficeHours `json:"hours,omitempty"`
+}
+
+// OfficeTime is the answer: the delivery instant, and why it moved (empty: it did not).
+type OfficeTime struct {
+	At   time.Time `json:"at"`
+	Note string    `json:"note,omitempty"`
+}
 
 // The calendar broadcast: after a holiday calendar import, a durable job tells every open case
 // to recompute its deadlines (SignalCalendarChanged). It pages through the register's open

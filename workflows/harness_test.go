@@ -35,6 +35,8 @@ type fakes struct {
 	shift time.Duration
 	// refuse makes RecordTransition refuse (non-retryably) the transition with this seq once.
 	refuse int64
+	// office are the OfficeTime requests.
+	office []workflows.OfficeTimeRequest
 }
 
 var units = map[string]workflows.UnitInfo{
@@ -132,6 +134,14 @@ func (f *fakes) Notify(_ context.Context, n workflows.Notice) error {
 	return nil
 }
 
+// OfficeTime answers on the real shipped calendar (policy.OfficeTime is the activity's code).
+func (f *fakes) OfficeTime(_ context.Context, req workflows.OfficeTimeRequest) (workflows.OfficeTime, error) {
+	f.mu.Lock()
+	f.office = append(f.office, req)
+	f.mu.Unlock()
+	return policy.OfficeTime(calendar.Default(), req)
+}
+
 func (f *fakes) LookupUnit(_ context.Context, code string) (workflows.UnitInfo, error) {
 	u, ok := units[code]
 	if !ok {
@@ -194,6 +204,7 @@ func newRun(t *testing.T) *run {
 	env.RegisterActivityWithOptions(f.DescribeCancellation, activity.RegisterOptions{Name: workflows.ActivityDescribeCancellation})
 	env.RegisterActivityWithOptions(f.Notify, activity.RegisterOptions{Name: workflows.ActivityNotify})
 	env.RegisterActivityWithOptions(f.LookupUnit, activity.RegisterOptions{Name: workflows.ActivityLookupUnit})
+	env.RegisterActivityWithOptions(f.OfficeTime, activity.RegisterOptions{Name: workflows.ActivityOfficeTime})
 	pol, err := policy.Get(policy.Demo)
 	if err != nil {
 		t.Fatal(err)

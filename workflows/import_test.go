@@ -52,7 +52,7 @@ func TestImportedOverdueHandlingCaseClimbsTheLadderOnce(t *testing.T) {
 		awaited = &outcome{name: "await"}
 		r.env.UpdateWorkflow(workflows.UpdateAwaitRegistration, "await", &testUpdate{o: awaited, t: t})
 	})
-	reply := r.act(sec(20), workflows.UpdateReply, workflows.ActionInput{Actor: handler, Opinion: "已处理"})
+	reply := r.act(sec(20), workflows.UpdateReply, workflows.ActionInput{Actor: handler, Opinion: "已处理", ServedAt: at(sec(20)), ServiceMethod: workflows.ServiceInPerson})
 	final := r.execute()
 
 	got := r.ok(awaited)

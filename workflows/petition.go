@@ -153,6 +153,11 @@ type petition struct {
 	Notices []Notice `json:"notices,omitempty"`
 	// CalendarPending: a calendar_changed signal came in that the last run did not handle.
 	CalendarPending bool `json:"calendar_pending,omitempty"`
+	// AnsweredAt is when the last written answer (reply, review decision) was recorded: its
+	// service date may not be earlier, and the service reminder counts from it.
+	AnsweredAt time.Time `json:"answered_at,omitzero"`
+	// Deferral is the calendar's placement of the step armed last (office hours, working days).
+	Deferral *deferral `json:"deferral,omitempty"`
 
 	// mu serialises actions, ladder steps and calendar recomputations: each of them awaits
 	// activities, and two of them interleaving would break the one-event-at-a-time register.
@@ -292,6 +297,7 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 			}
 			break
 		}
+		gen := p.gen
 		next, ok := p.nextStep()
 		// Keep a pending timer when the step it waits for did not change (e.g. after link_repeat);
 		// otherwise cancel it so no stale timer outlives its step.
@@ -300,10 +306,9 @@ func (p *petition) run(ctx workflow.Context) (CaseState, error) {
 			armed = nil
 		}
 		if ok && armed == nil {
-			armed = p.arm(ctx, next)
+			armed = p.arm(ctx, p.officeStep(ctx, next))
 		}
 
-		gen := p.gen
 		err := workflow.Await(ctx, func() bool {
 			return p.gen != gen || calendarCh.Len() > 0 || p.calendarSignals != p.calendarSeen ||
 				(armed != nil && armed.ready()) || p.cancelRequests != p.cancelSeen || p.wantsContinue(ctx)
@@ -522,7 +527,13 @@ func (p *petition) snapshot() CaseState {
 // notify delivers a notice in the background: a notifier outage must not hold up the case (the
 // delivery retries until it succeeds), and the workflow waits for it before it ends.
 func (p *petition) notify(ctx workflow.Context, seq int64, kind, recipient, unit, message string) {
+	p.notifyAt(ctx, seq, kind, recipient, unit, message, time.Time{})
+}
+
+// notifyAt is notify for a notice held until deliverAt (office hours; zero: at once).
+func (p *petition) notifyAt(ctx workflow.Context, seq int64, kind, recipient, unit, message string, deliverAt time.Time) {
 	n := Notice{
+		DeliverAt: deliverAt,
 		Key:       p.State.CaseNo + "/" + strconv.FormatInt(seq, 10),
 		CaseNo:    p.State.CaseNo,
 		Kind:      kind,
@@ -542,6 +553,13 @@ func (p *petition) deliver(ctx workflow.Context, n Notice) {
 	p.notifying++
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		defer func() { p.notifying-- }()
+		if wait := n.DeliverAt.Sub(workflow.Now(ctx)); !n.DeliverAt.IsZero() && wait > 0 {
+			// Held for office hours; a continued run holds it again for what is left.
+			timer := workflow.NewTimerWithOptions(ctx, wait, workflow.TimerOptions{Summary: "deliver " + n.Kind + " in office hours"})
+			if err := timer.Get(ctx, nil); err != nil {
+				return
+			}
+		}
 		if err := notify(ctx, n, p.localNotices(ctx)); err != nil {
 			p.logger.Warn("notice not delivered", "key", n.Key, "error", err)
 		}
@@ -635,7 +653,7 @@ func (p *petition) publish(ctx workflow.Context) error {
 		SearchOverdue.ValueSet(s.Overdue),
 		SearchEscalationLevel.ValueSet(int64(s.EscalationLevel)),
 	}
-	if s.Deadline != nil {
+	if s.Deadline != nil && !s.Deadline.Due.IsZero() {
 		updates = append(updates, SearchDueAt.ValueSet(s.Deadline.Due))
 	} else {
 		updates = append(updates, SearchDueAt.ValueUnset())
@@ -664,7 +682,9 @@ func (p *petition) details() string {
 		fmt.Fprintf(&b, " · **Unit:** %s", s.Unit)
 	}
 	b.WriteString("\n\n")
-	if d := s.Deadline; d != nil {
+	if d := s.Deadline; d != nil && d.AwaitingService {
+		fmt.Fprintf(&b, "**Waiting for service (送达):** the %s starts when the answer's service date is recorded\n", clockName(d.Clock))
+	} else if d != nil {
 		fmt.Fprintf(&b, "**Due (%s):** %s", d.Clock, shanghai(d.Due))
 		if d.Paused {
 			b.WriteString(" · ⏸ paused")

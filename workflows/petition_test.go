@@ -98,7 +98,8 @@ func accept(at time.Duration, r *run) *outcome {
 func TestReplyInTimeStopsTheLadderAndTheWindowCloses(t *testing.T) {
 	r := newRun(t)
 	acc := accept(sec(5), r)
-	reply := r.act(sec(40), workflows.UpdateReply, workflows.ActionInput{Actor: handler, Opinion: "wages paid"})
+	reply := r.act(sec(40), workflows.UpdateReply, workflows.ActionInput{Actor: handler, Opinion: "wages paid",
+		ServedAt: servedAt(sec(40)), ServiceMethod: workflows.ServiceInPerson})
 	final := r.execute()
 
 	st := r.ok(acc)
@@ -215,7 +216,8 @@ func TestReReviewWindowExpiresToClosed(t *testing.T) {
 	accept(sec(5), r)
 	r.act(sec(10), workflows.UpdateReply, workflows.ActionInput{Actor: handler, Opinion: "no basis"})
 	r.act(sec(15), workflows.UpdateRequestReview, workflows.ActionInput{Actor: petitioner})
-	r.act(sec(20), workflows.UpdateReviewDecision, workflows.ActionInput{Actor: distReviewer, Outcome: workflows.OutcomeRevise, Opinion: "changed"})
+	r.act(sec(20), workflows.UpdateReviewDecision, workflows.ActionInput{Actor: distReviewer, Outcome: workflows.OutcomeRevise, Opinion: "changed",
+		ServedAt: servedAt(sec(20)), ServiceMethod: workflows.ServicePost})
 	final := r.execute()
 	r.wantEvents(
 		workflows.EventRegistered, sec(0),

@@ -129,6 +129,14 @@ func Validate(p workflows.Policy) error {
 			errs = append(errs, fmt.Errorf("ladder.%s: must not be negative, got %s", f.field, f.d))
 		}
 	}
+	if p.ServiceReminderAfter < 0 {
+		errs = append(errs, fmt.Errorf("service_reminder_after: must not be negative, got %s", p.ServiceReminderAfter))
+	}
+	if p.OfficeHours != nil {
+		if err := ValidateOfficeHours(*p.OfficeHours); err != nil {
+			errs = append(errs, fmt.Errorf("office_hours: %w", err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("policy %q: %w", p.Name, err)
 	}
