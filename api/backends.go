@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/petitions/petitions/internal/auth"
@@ -80,12 +79,6 @@ type timedAuth struct {
 type timedAccounts struct {
 	waits
 	acc Accounts
-}
-
-// errBackendSlow reports whether err is a backing service's missed deadline.
-func errBackendSlow(err error) bool {
-	var slow *backendSlowError
-	return errors.As(err, &slow)
 }
 
 var (
