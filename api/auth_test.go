@@ -38,6 +38,7 @@ var routePermissions = map[string]permission{
 	"GET /api/v1/auth/me":        permSignedIn,
 
 	"POST /api/v1/petitions":                permRegister,
+	"POST /api/v1/petitions/import":         permImport,
 	"GET /api/v1/petitions":                 permReadCases,
 	"GET /api/v1/petitions/:no":             permReadCases,
 	"GET /api/v1/petitions/:no/events":      permReadCases,

@@ -33,6 +33,10 @@ const (
 	permDirectory   permission = "read the directory"       // units, staff, routing rules and suggestions, calendars, policies
 	permAdminister  permission = "administer"               // staff, tokens, units, routing rules, calendars, policies, audit
 	permCodec       permission = "decode workflow payloads" // the codec server behind the Temporal Web UI
+	// permImport: bringing an office's running cases in from its earlier system (补录,
+	// POST /petitions/import). The petition office's work, as registration is: its clerks,
+	// and its supervisors, who answer for the whole agency's cases on the day of the switch.
+	permImport permission = "import running cases"
 )
 
 var (
@@ -56,6 +60,7 @@ var permissions = map[permission][]workflows.Role{
 	permDirectory:   {clerk, supervisor, handler, leader, reviewer, admin},
 	permAdminister:  {admin},
 	permCodec:       {supervisor},
+	permImport:      {clerk, supervisor},
 }
 
 // scopeKind is how far a role's view of cases reaches.

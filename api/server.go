@@ -275,6 +275,7 @@ func (s *Server) routes() *gin.Engine {
 	a.GET("/auth/me", s.me)
 
 	a.POST("/petitions", s.require(permRegister), s.createPetition)
+	a.POST("/petitions/import", s.require(permImport), s.importPetitions)
 	a.GET("/petitions", s.require(permReadCases), s.listPetitions)
 	a.GET("/petitions/:no", s.require(permReadCases), s.getPetition)
 	a.GET("/petitions/:no/events", s.require(permReadCases), s.petitionEvents)
