@@ -32,6 +32,7 @@ var actions = map[string]string{
 	"review-decision":    workflows.UpdateReviewDecision,
 	"re-review-decision": workflows.UpdateReReviewDecision,
 	"withdraw":           workflows.UpdateWithdraw,
+	"record-service":     workflows.UpdateRecordService,
 }
 
 // actionSegments maps an update name back to its URL segment.
@@ -61,6 +62,10 @@ type actionRequest struct {
 	Outcome    string `json:"outcome"`
 	Evaluation string `json:"evaluation"`
 	NewDueAt   string `json:"new_due_at"`
+	// ServedAt and ServiceMethod: when and how the written answer reached the petitioner
+	// (送达): reply, review-decision, re-review-decision and record-service.
+	ServedAt      string `json:"served_at"`
+	ServiceMethod string `json:"service_method"`
 }
 
 func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
@@ -109,6 +114,21 @@ func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
 		} else {
 			in.NewDueAt = &t
 		}
+	}
+	if r.ServedAt != "" {
+		// A date names the day of service: the start of that day (the window starts there).
+		t, err := parseInstant(r.ServedAt, false)
+		if err != nil {
+			f["served_at"] = err.Error()
+		} else {
+			in.ServedAt = &t
+		}
+	}
+	if r.ServiceMethod != "" {
+		if !contains(serviceMethods, r.ServiceMethod) {
+			f["service_method"] = oneOf(serviceMethods)
+		}
+		in.ServiceMethod = r.ServiceMethod
 	}
 	checkIdempotencyKey(key, f)
 	if len(f) > 0 {

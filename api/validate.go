@@ -33,6 +33,8 @@ var (
 	}
 	evaluations = []string{workflows.EvaluationSatisfied, workflows.EvaluationBasicSatisfied, workflows.EvaluationDissatisfied}
 	outcomes    = []string{workflows.OutcomeUphold, workflows.OutcomeRevise}
+	// serviceMethods 送达方式.
+	serviceMethods = []string{workflows.ServiceInPerson, workflows.ServicePost, workflows.ServiceSMS, workflows.ServiceOnline}
 )
 
 func oneOf(allowed []string) string { return "must be one of " + strings.Join(allowed, ", ") }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/petitions/petitions/workflows"
 )
 
 // validPetition is a request that passes validation; tests break one thing at a time.
@@ -234,6 +236,8 @@ func TestActionValidationWithoutDependencies(t *testing.T) {
 		{`{"new_due_at":"soon"}`, "new_due_at"},
 		{`{"new_due_at":"2026-06-01T00:00:00+24:00"}`, "new_due_at"},
 		{`{"new_due_at":"0000-06-01"}`, "new_due_at"},
+		{`{"served_at":"yesterday"}`, "served_at"},
+		{`{"served_at":"2026-06-01","service_method":"pigeon"}`, "service_method"},
 		{`{"query_code":"X"}`, "query_code"},
 		{`{"approved":"yes"}`, "approved"},
 		{`{"handeler":"h2"}`, "handeler"},
@@ -337,5 +341,24 @@ func TestValidIDNumber(t *testing.T) {
 		if got := validIDNumber(tc.id, today) == ""; got != tc.ok {
 			t.Errorf("validIDNumber(%s) ok = %v, want %v (%s)", tc.id, got, tc.ok, validIDNumber(tc.id, today))
 		}
+	}
+}
+
+// served_at takes a date (the start of that day in Asia/Shanghai) or an instant.
+func TestActionServiceFields(t *testing.T) {
+	r := actionRequest{ServedAt: "2026-06-01", ServiceMethod: workflows.ServicePost}
+	in, err := r.validate("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in.ServedAt == nil || !in.ServedAt.Equal(time.Date(2026, 6, 1, 0, 0, 0, 0, shanghai)) || in.ServiceMethod != workflows.ServicePost {
+		t.Errorf("validated %+v", in)
+	}
+	r = actionRequest{ServedAt: "2026-06-01T15:04:05+08:00", ServiceMethod: workflows.ServiceSMS}
+	if in, err = r.validate("k1"); err != nil || !in.ServedAt.Equal(time.Date(2026, 6, 1, 15, 4, 5, 0, shanghai)) {
+		t.Errorf("validated %+v, %v", in, err)
+	}
+	if actions["record-service"] != workflows.UpdateRecordService {
+		t.Error("record-service is not an action")
 	}
 }
