@@ -334,8 +334,8 @@ const (
 // Deadline is the clock a stage runs on, with its explanation.
 type Deadline struct {
 	Clock Clock     `json:"clock"`
-	Start time.Time `json:"start"`
-	Due   time.Time `json:"due"`
+	Start time.Time `json:"start,omitzero"` // zero (left out) while awaiting service
+	Due   time.Time `json:"due,omitzero"`
 	// AwaitingService: a petitioner's window that has not started, because the answer's
 	// service date (送达) is not recorded yet; Start and Due are zero until it is.
 	AwaitingService bool `json:"awaiting_service,omitempty"`
