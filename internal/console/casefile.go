@@ -38,6 +38,7 @@ var staffActions = []string{
 	workflows.UpdateSupervise,
 	workflows.UpdateReviewDecision,
 	workflows.UpdateReReviewDecision,
+	workflows.UpdateRecordService,
 	workflows.UpdateWithdraw,
 }
 
@@ -74,15 +75,16 @@ var actionFields = map[string][]string{
 	workflows.UpdateAccept:           {"unit", "handler", "leader"},
 	workflows.UpdateReject:           {"reason"},
 	workflows.UpdateForward:          {"unit", "reason"},
-	workflows.UpdateReply:            {"opinion"},
+	workflows.UpdateReply:            {"opinion", "served_at", "service_method"},
 	workflows.UpdateRequestExtension: {"days", "reason"},
 	workflows.UpdateDecideExtension:  {"approved", "reason"},
 	workflows.UpdateReassign:         {"unit", "handler", "leader", "reason"},
 	workflows.UpdatePause:            {"reason"},
 	workflows.UpdateResume:           {},
 	workflows.UpdateSupervise:        {"opinion", "new_due_at"},
-	workflows.UpdateReviewDecision:   {"outcome", "opinion"},
-	workflows.UpdateReReviewDecision: {"outcome", "opinion"},
+	workflows.UpdateReviewDecision:   {"outcome", "opinion", "served_at", "service_method"},
+	workflows.UpdateReReviewDecision: {"outcome", "opinion", "served_at", "service_method"},
+	workflows.UpdateRecordService:    {"served_at", "service_method"},
 	workflows.UpdateWithdraw:         {"reason"},
 }
 
@@ -98,6 +100,9 @@ type actionBody struct {
 	Approved *bool  `json:"approved,omitempty"`
 	Outcome  string `json:"outcome,omitempty"`
 	NewDueAt string `json:"new_due_at,omitempty"`
+	// ServedAt (a date, the day of service) and ServiceMethod: 送达.
+	ServedAt      string `json:"served_at,omitempty"`
+	ServiceMethod string `json:"service_method,omitempty"`
 }
 
 // formFieldError is a form value the console cannot put into the API's shape (a number that
@@ -160,6 +165,16 @@ func buildActionBody(action string, f url.Values, zone *time.Location) (actionBo
 				return b, &formFieldError{Field: field}
 			}
 			b.NewDueAt = d.AddDate(0, 0, 1).Format(time.RFC3339)
+		case "served_at":
+			if v == "" {
+				continue
+			}
+			if _, err := time.ParseInLocation(time.DateOnly, v, zone); err != nil {
+				return b, &formFieldError{Field: field}
+			}
+			b.ServedAt = v
+		case "service_method":
+			b.ServiceMethod = v
 		}
 	}
 	return b, nil
@@ -297,6 +312,7 @@ var cfDetailOrder = []string{
 	"unit", "from_unit", "handler", "leader", "recipient", "level", "clock", "days", "approved",
 	"outcome", "evaluation", "opinion", "reason", "previous_due", "due", "paused_for", "late",
 	"channel", "category", "group_size", "received_at", "repeat_count", "requested_by", "note",
+	"served_at", "service_method", "awaiting_service", "answered_at", "notice_at", "timing",
 }
 
 // cfDetailKnown: keys with a word of their own (case.d.<key>).
@@ -385,7 +401,14 @@ func cfDetailOf(v *view, eventType, key string, raw any) (d cfDetail, show bool)
 		d.Value = v.Label("category", s)
 	case "due", "previous_due":
 		d.Value = cfDueText(v, s)
-	case "received_at":
+	case "service_method":
+		d.Value = v.T("act.svc." + s)
+	case "awaiting_service":
+		if b, ok := raw.(bool); !ok || !b {
+			return d, false
+		}
+		d.Value = v.T("case.yes")
+	case "received_at", "served_at", "answered_at", "notice_at":
 		d.Value = v.DateTime(s)
 		if d.Value == "" {
 			d.Value = s
@@ -572,6 +595,22 @@ func cfStaffField(v *view, action, name, label string, people []cfStaff, selecte
 	return f
 }
 
+// cfServiceFields are the service date (送达) and method of a written answer: optional with the
+// answer itself, required when recorded later (record_service).
+func cfServiceFields(v *view, action string, optional bool) []cfField {
+	method := cfField{ID: action + "-service_method", Name: "service_method", Kind: "select", Label: "act.f.service_method", Optional: optional}
+	if optional {
+		method.Options = append(method.Options, cfOption{Value: "", Label: v.T("act.none")})
+	}
+	for _, m := range []string{workflows.ServiceInPerson, workflows.ServicePost, workflows.ServiceSMS, workflows.ServiceOnline} {
+		method.Options = append(method.Options, cfOption{Value: m, Label: v.T("act.svc." + m)})
+	}
+	return []cfField{
+		{ID: action + "-served_at", Name: "served_at", Kind: "date", Label: "act.f.served_at", Hint: "act.hint.served_at", Optional: optional},
+		method,
+	}
+}
+
 func cfTextarea(action, name, label string, optional bool) cfField {
 	return cfField{ID: action + "-" + name, Name: name, Kind: "textarea", Label: label, Optional: optional}
 }
@@ -609,7 +648,7 @@ func (c *Console) actionForms(v *view, allowed []string, now cfNow, d cfDirector
 		case workflows.UpdateForward:
 			f.Fields = []cfField{cfUnitField(v, a, d, ""), cfTextarea(a, "reason", "act.f.forward_reason", false)}
 		case workflows.UpdateReply:
-			f.Fields = []cfField{cfTextarea(a, "opinion", "act.f.reply_opinion", false)}
+			f.Fields = append([]cfField{cfTextarea(a, "opinion", "act.f.reply_opinion", false)}, cfServiceFields(v, a, true)...)
 		case workflows.UpdateRequestExtension:
 			f.Fields = []cfField{
 				{ID: a + "-days", Name: "days", Kind: "number", Label: "act.f.days"},
@@ -655,6 +694,9 @@ func (c *Console) actionForms(v *view, allowed []string, now cfNow, d cfDirector
 					{Value: workflows.OutcomeRevise, Label: v.Label("outcome", workflows.OutcomeRevise)}}},
 				cfTextarea(a, "opinion", "act.f.decision_opinion", false),
 			}
+			f.Fields = append(f.Fields, cfServiceFields(v, a, true)...)
+		case workflows.UpdateRecordService:
+			f.Fields = cfServiceFields(v, a, false)
 		case workflows.UpdateWithdraw:
 			f.Danger = true
 			f.Fields = []cfField{cfTextarea(a, "reason", "act.f.withdraw_reason", false)}
@@ -774,11 +816,16 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request, v *view) {
 		for _, e := range dl.Extensions {
 			d.Extensions = append(d.Extensions, periodText(v, e))
 		}
-		// Counted to the deadline's last day: a deadline at 24:00 is due on the day before.
-		d.DaysLeft = v.DaysLeft(dl.Due.Add(-time.Nanosecond))
-		d.DuePast = v.Past(dl.Due)
-		if d.DuePast {
-			d.DaysOver = max(-d.DaysLeft, 0)
+		if dl.AwaitingService {
+			// No window runs before the answer's service date (送达) is recorded.
+			d.Due = v.T("case.awaiting_service")
+		} else {
+			// Counted to the deadline's last day: a deadline at 24:00 is due on the day before.
+			d.DaysLeft = v.DaysLeft(dl.Due.Add(-time.Nanosecond))
+			d.DuePast = v.Past(dl.Due)
+			if d.DuePast {
+				d.DaysOver = max(-d.DaysLeft, 0)
+			}
 		}
 	}
 	d.Events = c.cfEventViews(v, evs)

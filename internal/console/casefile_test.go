@@ -46,6 +46,7 @@ func TestCaseFileActionBody(t *testing.T) {
 		workflows.UpdateReviewDecision:   `{"opinion":"经核查，已督促支付。","outcome":"uphold"}`,
 		workflows.UpdateReReviewDecision: `{"opinion":"经核查，已督促支付。","outcome":"uphold"}`,
 		workflows.UpdateWithdraw:         `{"reason":"需要现场核查"}`,
+		workflows.UpdateRecordService:    `{}`,
 	}
 	for _, a := range staffActions {
 		b, err := buildActionBody(a, form, cfZone)
@@ -61,8 +62,17 @@ func TestCaseFileActionBody(t *testing.T) {
 		t.Errorf("test covers %d actions, staffActions has %d", len(want), len(staffActions))
 	}
 
+	// The service date (送达) goes as the day; the method as chosen.
+	b, err := buildActionBody(workflows.UpdateRecordService, url.Values{"served_at": {"2026-03-10"}, "service_method": {"post"}}, cfZone)
+	if got, _ := json.Marshal(b); err != nil || string(got) != `{"served_at":"2026-03-10","service_method":"post"}` {
+		t.Errorf("record_service: body %s, %v", got, err)
+	}
+	if _, err := buildActionBody(workflows.UpdateReply, url.Values{"opinion": {"x"}, "served_at": {"10 March"}}, cfZone); err == nil {
+		t.Error("reply with a served_at that is no date accepted")
+	}
+
 	// Empty optional values are left out; "no" is false, not missing.
-	b, err := buildActionBody(workflows.UpdateDecideExtension, url.Values{"approved": {"no"}}, cfZone)
+	b, err = buildActionBody(workflows.UpdateDecideExtension, url.Values{"approved": {"no"}}, cfZone)
 	if got, _ := json.Marshal(b); err != nil || string(got) != `{"approved":false}` {
 		t.Errorf("decide no: %s %v", got, err)
 	}

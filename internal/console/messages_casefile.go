@@ -89,6 +89,14 @@ func init() {
 		"case.d.repeat_count": {"重复次数", "Repeat count"},
 		"case.d.requested_by": {"请求者", "Requested by"},
 		"case.d.note":         {"说明", "Note"},
+		// Service (送达) and office hours.
+		"case.awaiting_service":   {"待登记送达：送达日期登记后起算", "Awaiting service: the window starts when the service date is recorded"},
+		"case.d.served_at":        {"送达日期", "Served on"},
+		"case.d.service_method":   {"送达方式", "Served by"},
+		"case.d.awaiting_service": {"待登记送达", "Awaiting service"},
+		"case.d.answered_at":      {"答复时间", "Answered"},
+		"case.d.notice_at":        {"通知发送时间", "Notice sent at"},
+		"case.d.timing":           {"发送时间说明", "Timing"},
 
 		// Action forms.
 		"act.optional":                {"（可选）", "(optional)"},
@@ -114,6 +122,13 @@ func init() {
 		"act.f.outcome":               {"决定", "Outcome"},
 		"act.f.decision_opinion":      {"意见", "Opinion"},
 		"act.f.withdraw_reason":       {"撤回理由", "Reason for withdrawing"},
+		"act.f.served_at":             {"送达日期", "Served on"},
+		"act.f.service_method":        {"送达方式", "Served by"},
+		"act.hint.served_at":          {"书面答复送达信访人的日期；申请复查（复核）期限自送达之日起算。未填写的，期限待登记送达后起算。", "The day the written answer reached the petitioner; the petitioner's window runs from it. Left empty, the window waits until the service is recorded."},
+		"act.svc.in_person":           {"当面送达", "in person"},
+		"act.svc.post":                {"邮寄送达", "by post"},
+		"act.svc.sms":                 {"短信送达", "by SMS"},
+		"act.svc.online":              {"网上送达", "online"},
 		"act.pending.days":            {"申请延期天数", "Days asked for"},
 		"act.pending.reason":          {"申请理由", "Reason"},
 		"act.pending.by":              {"申请人", "Asked by"},
@@ -138,6 +153,7 @@ func init() {
 		"act.done.review_decision":    {"已作出复查决定。", "Review decided."},
 		"act.done.re_review_decision": {"已作出复核决定。", "Re-review decided."},
 		"act.done.withdraw":           {"已撤回。", "Withdrawn."},
+		"act.done.record_service":     {"已登记送达，期限自送达之日起算。", "Service recorded; the petitioner's window runs from it."},
 
 		// Notices (printed in Chinese; the English is for the console's own chrome).
 		"notice.acceptance.title": {"受理告知书", "Notice of acceptance"},

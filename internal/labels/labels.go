@@ -99,6 +99,8 @@ var table = map[string]map[string]term{
 		workflows.EventRepeatLinked:        {"重复信访并案", "repeat linked"},
 		workflows.EventDeadlineChanged:     {"期限调整", "deadline changed"},
 		workflows.EventCancellationRefused: {"撤销请求被拒", "cancellation refused"},
+		workflows.EventServiceRecorded:     {"送达", "service recorded"},
+		workflows.EventServiceReminderSent: {"送达登记提醒", "service reminder sent"},
 	},
 	KindClock: {
 		string(workflows.ClockAcceptance):     {"受理期限", "acceptance"},
@@ -135,6 +137,7 @@ var table = map[string]map[string]term{
 		workflows.UpdateRequestReReview:  {"申请复核", "request re-review"},
 		workflows.UpdateReReviewDecision: {"复核决定", "re-review decision"},
 		workflows.UpdateLinkRepeat:       {"重复信访并案", "link repeat"},
+		workflows.UpdateRecordService:    {"登记送达", "record service"},
 	},
 	KindStepKind: {
 		string(calendar.StepStart):         {"起算日（不计入）", "start (not counted)"},
