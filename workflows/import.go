@@ -113,7 +113,7 @@ func (p *petition) setupImported(ctx workflow.Context) error {
 		}
 	}
 	p.Ready = true
-	return nil
+	return p.publish(ctx)
 }
 
 // validImport refuses an import the workflow cannot start from (the API checks it first, with
@@ -134,14 +134,20 @@ func validImport(in PetitionInput, im ImportedCase) error {
 }
 
 // recordAt records an event of the imported history at the instant it happened (record dates
-// events now). Imported cases always project through the outbox, where the transition waits
-// until this task yields, so its instant can be set here.
+// events now). It hands the register the transition like record, but leaves the Web UI's view
+// and the search attributes to setupImported, which publishes them once for the whole history:
+// every upsert is a write on the Temporal server, and an office imports hundreds of cases.
+// Imported cases always project through the outbox (they start on this code).
 func (p *petition) recordAt(ctx workflow.Context, at time.Time, typ string, actor Actor, details map[string]any) error {
-	if err := p.record(ctx, typ, actor, details); err != nil {
-		return err
+	if !p.outbox {
+		return p.record(ctx, typ, actor, details)
 	}
-	if n := len(p.Outbox); p.outbox && n > 0 && p.Outbox[n-1].Event.Seq == p.State.Seq {
-		p.Outbox[n-1].Event.At = at
+	if recordHook != nil {
+		recordHook(ctx, typ, details)
 	}
+	p.State.Seq++
+	p.gen++
+	ev := Event{Seq: p.State.Seq, Type: typ, At: at, Actor: actor, Details: details}
+	p.Outbox = append(p.Outbox, Transition{Event: ev, State: p.snapshot()})
 	return nil
 }
