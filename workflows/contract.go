@@ -570,3 +570,155 @@ var SearchAttributeKeys = []temporal.SearchAttributeKey{
 	SearchCaseNo, SearchStage, SearchUnit, SearchCategory, SearchChannel, SearchLeader,
 	SearchPolicy, SearchDueAt, SearchOverdue, SearchEscalationLevel, SearchStuck,
 }
+
+// ---- Monthly dispute screening (矛盾纠纷排查, seed 002) ----
+//
+// Every unit that must file (ScreeningInput.Units: the units directly below the petition
+// office's parent, e.g. the district's bureaus, other than the office itself) files a
+// screening form each month by the due day, listing its disputes and petition signs, each
+// with a leader in charge, a plan and a time limit, or a zero report (零报告). A Temporal
+// Schedule (ScreeningScheduleID) starts ScreeningOpenWorkflow, which opens the month's round,
+// workflow ID "screening-<YYYY-MM>" (one per month, whatever fires twice). Each unit's report
+// runs on its own clock with the case ladder's steps: reminder (催办) before the due instant,
+// overdue notice (督办) at it, then the unit's leader, then the superior unit. The round
+// closes at ClosesAt: a unit that never filed is recorded as missed (未报).
+const (
+	ScreeningWorkflow = "ScreeningRound"
+	// ScreeningOpenWorkflow is what the schedule starts: it opens the round of the month it
+	// runs in (or finds it open) and ends.
+	ScreeningOpenWorkflow = "ScreeningOpen"
+	ScreeningIDPrefix     = "screening-"
+	// ScreeningScheduleID is the Temporal Schedule that opens a round every month.
+	ScreeningScheduleID = "screening-monthly"
+	// UpdateFileScreening files a unit's report (ScreeningFiling); answers the ScreeningState.
+	UpdateFileScreening = "file_screening"
+	// QueryScreening returns the ScreeningState.
+	QueryScreening = "screening"
+	// ActivityScreeningUnits lists the units that must file (ScreeningUnitsRequest).
+	ActivityScreeningUnits = "ScreeningUnits"
+	// ActivityRecordScreening projects a batch of ScreeningTransitions into the register.
+	ActivityRecordScreening = "RecordScreening"
+)
+
+// ScreeningRoundID is the workflow ID of a month's round, e.g. "screening-2026-05".
+func ScreeningRoundID(month string) string { return ScreeningIDPrefix + month }
+
+// ScreeningMonth is the month key ("2026-05") of an instant, in Asia/Shanghai.
+func ScreeningMonth(t time.Time) string { return t.In(calendar.Location()).Format("2006-01") }
+
+// ScreeningPolicy is the time limits of a round; copied into the round when it opens.
+type ScreeningPolicy struct {
+	Name string `json:"name"`
+	// DueDay: the report is due by the end of this day of the month (Asia/Shanghai); 25.
+	DueDay int `json:"due_day,omitempty"`
+	// DueAfter: instead of DueDay, due this long after the round opens (demos and tests).
+	DueAfter Duration `json:"due_after,omitempty"`
+	// Ladder: reminder before the due instant, the unit's leader and the superior unit after.
+	Ladder Ladder `json:"ladder"`
+	// CloseAfter: the round closes this long after the due instant; units without a report
+	// are recorded as missed.
+	CloseAfter Duration `json:"close_after"`
+}
+
+// ScreeningOpenInput is the schedule's argument: the policy every round it opens runs under.
+type ScreeningOpenInput struct {
+	Policy ScreeningPolicy `json:"policy"`
+	// Units that must file; empty: ScreeningUnits asks the register when the round opens.
+	Units []string `json:"units,omitempty"`
+}
+
+// ScreeningInput starts a round.
+type ScreeningInput struct {
+	Month  string          `json:"month"` // "2026-05"
+	Policy ScreeningPolicy `json:"policy"`
+	// Units that must file; empty: the round asks the register (ActivityScreeningUnits).
+	Units []string `json:"units,omitempty"`
+}
+
+// ScreeningUnitsRequest asks the register for the units that must file.
+type ScreeningUnitsRequest struct {
+	Month string `json:"month"`
+}
+
+// Dispute kinds of a screening form.
+const (
+	DisputeKindDispute      = "dispute"       // 矛盾纠纷
+	DisputeKindPetitionSign = "petition_sign" // 信访苗头
+)
+
+// ScreeningDispute is one line of a screening form.
+type ScreeningDispute struct {
+	Kind    string `json:"kind"`    // DisputeKind*
+	Summary string `json:"summary"` // 事由
+	Leader  string `json:"leader"`  // 包案领导
+	Plan    string `json:"plan"`    // 化解方案
+	// TimeLimit: the date by which it should be resolved (化解时限), "2026-06-30".
+	TimeLimit string `json:"time_limit"`
+}
+
+// ScreeningFiling is the argument of UpdateFileScreening: a unit's form, or a zero report.
+type ScreeningFiling struct {
+	Actor Actor `json:"actor"`
+	// Unit filing; the actor's own unit (a leader may file for a unit below theirs).
+	Unit     string             `json:"unit"`
+	Zero     bool               `json:"zero"`
+	Disputes []ScreeningDispute `json:"disputes,omitempty"`
+	Note     string             `json:"note,omitempty"`
+}
+
+// Report statuses of a unit in a round.
+const (
+	ReportPending = "pending" // not filed yet (overdue after the due instant)
+	ReportFiled   = "filed"   // a form with disputes
+	ReportZero    = "zero"    // 零报告
+	ReportMissed  = "missed"  // the round closed without a report (未报)
+)
+
+// ScreeningUnit is one unit's report in a round.
+type ScreeningUnit struct {
+	Unit            string     `json:"unit"`
+	Status          string     `json:"status"`
+	FiledAt         *time.Time `json:"filed_at,omitempty"`
+	FiledBy         *Actor     `json:"filed_by,omitempty"`
+	Late            bool       `json:"late"` // filed after the due instant
+	Overdue         bool       `json:"overdue"`
+	EscalationLevel int        `json:"escalation_level"`
+	Disputes        int        `json:"disputes"`
+	// Seq rises with every event of this unit's report.
+	Seq int64 `json:"seq"`
+}
+
+// ScreeningState is a round's live state: QueryScreening and UpdateFileScreening answer it.
+type ScreeningState struct {
+	Month    string          `json:"month"`
+	Policy   string          `json:"policy"`
+	OpenedAt time.Time       `json:"opened_at"`
+	DueAt    time.Time       `json:"due_at"`
+	ClosesAt time.Time       `json:"closes_at"`
+	Closed   bool            `json:"closed"`
+	Units    []ScreeningUnit `json:"units"`
+	// Seq rises with every round-level event (opened, closed).
+	Seq int64 `json:"seq"`
+}
+
+// Screening events (besides EventReminderSent, EventOverdue and EventEscalated).
+const (
+	EventRoundOpened  = "screening_opened"    // the month's round opened
+	EventReportFiled  = "screening_filed"     // a unit filed its form
+	EventZeroReport   = "screening_zero"      // a unit filed a zero report (零报告)
+	EventReportMissed = "screening_missed"    // the round closed without the unit's report
+	EventRoundClosed  = "screening_closed"    // the round closed
+	EventDisputeCase  = "screening_case_made" // a listed dispute became a case (register only)
+)
+
+// ScreeningTransition is what a round hands the register after each event: Unit "" for the
+// round's own events; Report is the unit's state after it; Disputes the filed lines.
+type ScreeningTransition struct {
+	Month    string             `json:"month"`
+	Unit     string             `json:"unit,omitempty"`
+	Event    Event              `json:"event"`
+	Round    ScreeningState     `json:"round"` // Units left out
+	Report   *ScreeningUnit     `json:"report,omitempty"`
+	Disputes []ScreeningDispute `json:"disputes,omitempty"`
+	Note     string             `json:"note,omitempty"`
+}
