@@ -36,6 +36,7 @@ Commands:
   migrate    apply database migrations and load the shipped holiday calendars
   seed       load the demo district (units, staff, routing rules); idempotent
   calendar   import or show a year of public holidays: calendar import FILE | calendar show YEAR
+  import     bring running cases in from an earlier system (补录) through the API: import FILE.csv|FILE.json
   policies   list the deadline policies in force
   staff      manage staff accounts: staff add|passwd|disable|enable|list
   token      manage API tokens: token create|revoke|list
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return seed(ctx, rest, getenv, stdout)
 	case "calendar":
 		return calendarCmd(ctx, rest, getenv, stdout)
+	case "import":
+		return importCmd(ctx, rest, getenv, stdout)
 	case "policies":
 		return policies(rest, getenv, stdout)
 	case "staff":
