@@ -565,10 +565,57 @@ type CancelRequest struct {
 	Reason   string `json:"reason,omitempty"`
 }
 
+// ---- Early warning (预警) ----
+
+// EventWarningRaised: a warning rule fired for the case (details: rule, reason; no personal
+// data). Each rule raises its warning once per case.
+const EventWarningRaised = "warning_raised"
+
+// SearchWarnings lists the rules that raised a warning on the case, e.g.
+// `PetitionWarnings = "group"`; unset on a case without warnings.
+var SearchWarnings = temporal.NewSearchAttributeKeyKeywordList("PetitionWarnings")
+
+// ActivityEvaluateWarnings evaluates the warning rules (internal/warning) for a case that was
+// registered or changed (WarningRequest → WarningAnswer). It reads the register (the lodged
+// level, the competent unit's level, the petitioner's open cases) and answers only rules.
+const ActivityEvaluateWarnings = "EvaluateWarnings"
+
+// NoticeWarning is the kind of the notice a warning sends the petition office's supervisors.
+const NoticeWarning = "warning"
+
+// WarningRequest: the case, the event that changed it, and what the workflow knows.
+type WarningRequest struct {
+	CaseNo string `json:"case_no"`
+	Event  string `json:"event"`
+	// Unit is the competent unit now (the handling unit, or the routed one before acceptance).
+	Unit        string    `json:"unit,omitempty"`
+	GroupSize   int       `json:"group_size,omitempty"`
+	RepeatCount int       `json:"repeat_count,omitempty"`
+	At          time.Time `json:"at"`
+	// Office is the registering clerk's unit, whose supervisors hear of a warning.
+	Office string `json:"office,omitempty"`
+	// Raised are the rules that raised a warning on the case already.
+	Raised []string `json:"raised,omitempty"`
+}
+
+// WarningAnswer: the warnings raised now and not before, and whom to tell.
+type WarningAnswer struct {
+	Warnings []RaisedWarning `json:"warnings,omitempty"`
+	// Supervisors are the staff IDs of the office's supervisors.
+	Supervisors []string `json:"supervisors,omitempty"`
+}
+
+// RaisedWarning is one rule that fired, with its reason (no personal data).
+type RaisedWarning struct {
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+}
+
 // SearchAttributeKeys lists every search attribute above, for registering them on a server.
 var SearchAttributeKeys = []temporal.SearchAttributeKey{
 	SearchCaseNo, SearchStage, SearchUnit, SearchCategory, SearchChannel, SearchLeader,
 	SearchPolicy, SearchDueAt, SearchOverdue, SearchEscalationLevel, SearchStuck,
+	SearchWarnings,
 }
 
 // ---- Monthly dispute screening (矛盾纠纷排查, seed 002) ----

@@ -37,6 +37,9 @@ type fakes struct {
 	refuse int64
 	// office are the OfficeTime requests.
 	office []workflows.OfficeTimeRequest
+	// warn answers EvaluateWarnings (warning_test.go); nil: no warning.
+	warn         func(workflows.WarningRequest) workflows.WarningAnswer
+	warnRequests []workflows.WarningRequest
 }
 
 var units = map[string]workflows.UnitInfo{
@@ -205,6 +208,7 @@ func newRun(t *testing.T) *run {
 	env.RegisterActivityWithOptions(f.Notify, activity.RegisterOptions{Name: workflows.ActivityNotify})
 	env.RegisterActivityWithOptions(f.LookupUnit, activity.RegisterOptions{Name: workflows.ActivityLookupUnit})
 	env.RegisterActivityWithOptions(f.OfficeTime, activity.RegisterOptions{Name: workflows.ActivityOfficeTime})
+	env.RegisterActivityWithOptions(f.EvaluateWarnings, activity.RegisterOptions{Name: workflows.ActivityEvaluateWarnings})
 	pol, err := policy.Get(policy.Demo)
 	if err != nil {
 		t.Fatal(err)

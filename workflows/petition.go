@@ -158,6 +158,8 @@ type petition struct {
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
 	// Deferral is the calendar's placement of the step armed last (office hours, working days).
 	Deferral *deferral `json:"deferral,omitempty"`
+	// Warnings are the rules that raised a warning on the case, each once (warning.go).
+	Warnings []string `json:"warnings,omitempty"`
 
 	// mu serialises actions, ladder steps and calendar recomputations: each of them awaits
 	// activities, and two of them interleaving would break the one-event-at-a-time register.
@@ -174,6 +176,8 @@ type petition struct {
 	outbox bool
 	// noticeDecided/noticeLocal remember the "notice-local" version decision of this run.
 	noticeDecided, noticeLocal bool
+	// warn remembers the "warnings" version decision of this run (warning.go).
+	warn warnState
 	// handingOver: the run is about to continue as new; actions stop waiting for the register.
 	handingOver bool
 	// cancelRequests counts requests to cancel the workflow (at most one: a cancellation is
@@ -443,7 +447,7 @@ func (p *petition) record(ctx workflow.Context, typ string, actor Actor, details
 	t := Transition{Event: ev, State: p.snapshot()}
 	if p.outbox {
 		p.Outbox = append(p.Outbox, t)
-		return nil
+		return p.afterRecord(ctx, typ) // early warning (warning.go)
 	}
 	return recordTransition(ctx, t)
 }
@@ -653,6 +657,7 @@ func (p *petition) publish(ctx workflow.Context) error {
 		SearchOverdue.ValueSet(s.Overdue),
 		SearchEscalationLevel.ValueSet(int64(s.EscalationLevel)),
 	}
+	updates = append(updates, p.warningAttributes()...)
 	if s.Deadline != nil && !s.Deadline.Due.IsZero() {
 		updates = append(updates, SearchDueAt.ValueSet(s.Deadline.Due))
 	} else {

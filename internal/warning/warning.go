@@ -236,3 +236,15 @@ func monthDay(s string) (int, error) {
 	}
 	return int(t.Month())*100 + t.Day(), nil
 }
+
+// EvaluateNew is Evaluate without the rules in raised: a warning is raised once per case and
+// rule, so the rules that raised one already are not raised again.
+func (r Rules) EvaluateNew(f Facts, raised []string) []Warning {
+	var out []Warning
+	for _, w := range r.Evaluate(f) {
+		if !slices.Contains(raised, w.Rule) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
