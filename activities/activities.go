@@ -22,6 +22,7 @@ import (
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/internal/notify"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -35,6 +36,9 @@ type Activities struct {
 	Temporal client.Client
 	// Metrics observes the register's projection lag (nil: not observed).
 	Metrics LagObserver
+	// WarningRules is the office's early-warning rule table (nil: the built-in one, see
+	// internal/warning).
+	WarningRules *warning.Rules
 
 	// The calendar is read from the register and cached until the register's calendar
 	// version changes: an import (from any process) takes effect on the next computation.

@@ -58,6 +58,7 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		workflows.ActivityLookupUnit:           acts.LookupUnit,
 		workflows.ActivityDescribeCancellation: acts.DescribeCancellation,
 		workflows.ActivityOfficeTime:           acts.OfficeTime,
+		workflows.ActivityEvaluateWarnings:     acts.EvaluateWarnings,
 		workflows.ActivityOpenCasesPage:        acts.OpenCasesPage,
 		workflows.ActivitySignalCalendar:       acts.SignalCalendarChanged,
 	} {

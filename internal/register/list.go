@@ -203,6 +203,10 @@ func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArg
 	if f.EscalationLevel != nil {
 		where = append(where, fmt.Sprintf("escalation_level = %d", *f.EscalationLevel))
 	}
+	if f.Warning != "" { // early warning (warning.go)
+		where = append(where, "EXISTS (SELECT 1 FROM warnings w WHERE w.case_no = cases.case_no AND w.rule = @warning)")
+		args["warning"] = f.Warning
+	}
 	if f.DueAfter != nil {
 		where = append(where, "due_at IS NOT NULL", sortKey+" >= @due_after")
 		args["due_after"] = *f.DueAfter

@@ -57,6 +57,9 @@ type NewCase struct {
 	// NotRepeatOf names a case the caller knows has ended although the register still shows
 	// it open; Register does not report the petition as its repeat.
 	NotRepeatOf string
+	// LodgedLevel is the administrative level the petition was lodged at (warning.Levels;
+	// empty: unknown), for the skip-level warning (越级访).
+	LodgedLevel string
 }
 
 // Case is one row of the register.
@@ -167,8 +170,10 @@ type ListFilter struct {
 	// who reads; the register knows no roles.
 	TextMatchesIdentity         bool
 	IdentityExcludesAccusations bool
-	Limit                       int
-	Cursor                      string
+	// Warning selects cases with a warning of this rule (warning.Codes) raised on them.
+	Warning string
+	Limit   int
+	Cursor  string
 	// Scope limits the cases to those a reader may see; nil lists every case (for the
 	// petition office and internal callers).
 	Scope *Scope
@@ -211,6 +216,10 @@ type Stats struct {
 	ReReviewRate      float64        `json:"re_review_rate"`
 	RepeatPetitions   int            `json:"repeat_petitions"`
 	GroupPetitions    int            `json:"group_petitions"`
+	// Warnings raised in the period (预警), and by rule (skip_level: skip-level
+	// petitions); by rule is left out when none was raised.
+	Warnings       int            `json:"warnings"`
+	WarningsByRule map[string]int `json:"warnings_by_rule,omitempty"`
 }
 
 // MonthlyRow is one unit's line in the monthly ledger.
@@ -233,4 +242,6 @@ type MonthlyRow struct {
 	Answered          int     `json:"answered"`
 	ParticipationRate float64 `json:"participation_rate"`
 	SatisfactionRate  float64 `json:"satisfaction_rate"`
+	// Warnings raised in the month on the unit's cases (预警).
+	Warnings int `json:"warnings"`
 }

@@ -3,9 +3,12 @@ package register
 import (
 	"context"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/petitions/petitions/internal/warning"
 )
 
 // Definitions behind the figures (the same for Stats and MonthlyReport), over a period
@@ -24,7 +27,9 @@ import (
 //     re-review requested / answered; satisfaction 满意率 = satisfied / evaluated.
 //   - repeat petitions: repeat submissions linked in the period (repeat_linked events), each
 //     counting once; the case's repeat_count is their running total.
-//   - group petitions 集体访: received in the period with 5 or more petitioners (group_size).
+//   - group petitions 集体访: received in the period with 5 or more petitioners (group_size,
+//     warning.GroupPetitionSize).
+//   - warnings 预警: raised in the period on the unit's cases, in all and by rule (warning.go).
 //
 // A rate is 0 when its denominator is 0.
 
@@ -35,9 +40,12 @@ type unitFigures struct {
 	overdueNow, answered, evaluated, satisfied int
 	reviewRequested, reReviewRequested, groups int
 	repeats                                    int
+	warnings                                   int
+	warningsByRule                             map[string]int
 }
 
-const figuresSQL = `
+// figuresSQL is a variable: the group petition size comes from internal/warning.
+var figuresSQL = `
 SELECT ledger_unit,
 	count(*) FILTER (WHERE received_in),
 	count(*) FILTER (WHERE accepted_at >= @from AND accepted_at < @to),
@@ -49,7 +57,7 @@ SELECT ledger_unit,
 	count(*) FILTER (WHERE answered AND evaluation IN ('satisfied', 'basic_satisfied')),
 	count(*) FILTER (WHERE answered AND review_requested),
 	count(*) FILTER (WHERE answered AND re_review_requested),
-	count(*) FILTER (WHERE received_in AND group_size >= 5)
+	count(*) FILTER (WHERE received_in AND group_size >= ` + strconv.Itoa(warning.GroupPetitionSize) + `)
 FROM (
 	SELECT *,
 		registered_at >= @from AND registered_at < @to AS received_in,
@@ -101,7 +109,10 @@ func (s *Store) figures(ctx context.Context, from, to time.Time, unit string) (m
 		out[u].repeats = n
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return out, s.warningFigures(ctx, args, out)
 }
 
 func rate(num, den int) float64 {
@@ -132,6 +143,7 @@ func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Sta
 		t.reReviewRequested += f.reReviewRequested
 		t.groups += f.groups
 		t.repeats += f.repeats
+		t.warnings += f.warnings
 	}
 	st := Stats{
 		From: from, To: to, Unit: unit,
@@ -153,6 +165,8 @@ func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Sta
 		ReReviewRate:      rate(t.reReviewRequested, t.answered),
 		RepeatPetitions:   t.repeats,
 		GroupPetitions:    t.groups,
+		Warnings:          t.warnings,
+		WarningsByRule:    warningsByRule(figs),
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT 'channel', channel, count(*) FROM cases
 			WHERE registered_at >= @from AND registered_at < @to AND (@unit = '' OR ledger_unit = @unit)
@@ -204,6 +218,7 @@ func (s *Store) MonthlyReport(ctx context.Context, month time.Time) ([]MonthlyRo
 			r.Reviews, r.ReReviews = f.reviewRequested, f.reReviewRequested
 			r.Answered = f.answered
 			r.ParticipationRate, r.SatisfactionRate = rate(f.evaluated, f.answered), rate(f.satisfied, f.evaluated)
+			r.Warnings = f.warnings
 		}
 		delete(figs, code)
 		return r

@@ -233,11 +233,11 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_no, query_code, channel, category, topic,
 				content, location, group_size, policy, suggested_unit, registered_by, received_at,
-				registered_at, attachments, idempotency_key, stage, seq)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'registered', 0)`,
+				registered_at, attachments, idempotency_key, stage, seq, lodged_level)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'registered', 0, $16)`,
 			caseNo, sealedCode, nc.Channel, nc.Category, nc.Topic, nc.Content, nc.Location, nc.GroupSize,
 			nc.Policy, nc.SuggestedUnit, nc.RegisteredBy, nc.ReceivedAt, nc.RegisteredAt,
-			nc.Attachments, key); err != nil {
+			nc.Attachments, key, nc.LodgedLevel); err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
 		if len(nc.Petitioners) > 0 {
@@ -530,6 +530,9 @@ func (s *Store) ApplyTransition(ctx context.Context, tr workflows.Transition) er
 			st.CaseNo, ev.Seq, ev.Type, ev.At, ev.Actor.ID, ev.Actor.Name, string(ev.Actor.Role),
 			ev.Actor.Unit, details); err != nil {
 			return fmt.Errorf("record event %s#%d: %w", st.CaseNo, ev.Seq, err)
+		}
+		if err := applyWarning(ctx, tx, st.CaseNo, ev); err != nil { // early warning (warning.go)
+			return err
 		}
 		if _, err := tx.Exec(ctx, `UPDATE cases SET
 				stage = @stage, policy = @policy, channel = @channel, category = @category,
