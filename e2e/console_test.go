@@ -158,6 +158,18 @@ func (b *browser) text(sel string) string {
 	return browserValue(b, chromedp.Text(css(sel)))
 }
 
+// textNow reads an element's text without failing the test: while a page is being replaced
+// (a form's answer arriving) the element may be gone for a moment; pollers try again.
+func (b *browser) textNow(sel string) string {
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	s, err := chromedp.Run(ctx, chromedp.Text(css(sel)))
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
 func eval[T any](b *browser, js string) T {
 	b.t.Helper()
 	return browserValue(b, chromedp.Evaluate[T](js))
@@ -194,7 +206,7 @@ func (b *browser) waitText(path, s string, timeout time.Duration) {
 	deadline := time.Now().Add(timeout)
 	for {
 		b.open(path)
-		if strings.Contains(b.text("body"), s) {
+		if strings.Contains(b.textNow("body"), s) {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -264,7 +276,7 @@ func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
 		chromedp.WaitVisible(css("#routing-suggestion")),
 	)
 	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(clerkB.text("#routing-suggestion"), "区") && time.Now().Before(deadline) {
+	for !strings.Contains(clerkB.textNow("#routing-suggestion"), "区") && time.Now().Before(deadline) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	if s := clerkB.text("#routing-suggestion"); !strings.Contains(s, "区") {
@@ -337,7 +349,7 @@ func TestConsoleCaseFromRegistrationToClosure(t *testing.T) {
 	)
 	// The page comes back from the action's answer: the case is closed.
 	eventually(t, 20*time.Second, "the query page to show the case closed", func() bool {
-		return strings.Contains(p.text("body"), "已办结")
+		return strings.Contains(p.textNow("body"), "已办结")
 	})
 	p.shot("evaluated")
 	waitRegister(t, caseNo, "closed")
