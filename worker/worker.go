@@ -45,6 +45,8 @@ func New(c client.Client, acts *activities.Activities, opts Options) sdkworker.W
 func Register(r sdkworker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(workflows.Petition, workflow.RegisterOptions{Name: workflows.WorkflowName})
 	r.RegisterWorkflowWithOptions(workflows.CalendarBroadcast, workflow.RegisterOptions{Name: workflows.CalendarBroadcastWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.ScreeningRound, workflow.RegisterOptions{Name: workflows.ScreeningWorkflow})
+	r.RegisterWorkflowWithOptions(workflows.ScreeningOpen, workflow.RegisterOptions{Name: workflows.ScreeningOpenWorkflow})
 	if acts == nil {
 		return
 	}
@@ -61,6 +63,8 @@ func Register(r sdkworker.Registry, acts *activities.Activities) {
 		workflows.ActivityEvaluateWarnings:     acts.EvaluateWarnings,
 		workflows.ActivityOpenCasesPage:        acts.OpenCasesPage,
 		workflows.ActivitySignalCalendar:       acts.SignalCalendarChanged,
+		workflows.ActivityScreeningUnits:       acts.ScreeningUnits,
+		workflows.ActivityRecordScreening:      acts.RecordScreening,
 	} {
 		r.RegisterActivityWithOptions(fn, activity.RegisterOptions{Name: name})
 	}

@@ -63,6 +63,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Dir: *dir, DatabaseURL: getenv("DATABASE_URL"), PostgresPort: *pgPort,
 		TemporalPort: *tPort, UIPort: *uiPort, HTTPAddr: *httpAddr, AdminAddr: adminOrOff(*adminAddr),
 		Config: cfg, Logger: logger, Seed: !*noSeed, NoWorker: !*withWorker,
+		// The screening round in seconds, unless the environment names a schedule or policy.
+		DemoScreening: getenv("PETITIONS_SCREENING_SCHEDULE") == "" && getenv("PETITIONS_SCREENING_POLICY") == "",
 	})
 	if err != nil {
 		return err

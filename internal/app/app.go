@@ -131,6 +131,16 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 			return nil, fmt.Errorf("start worker on %s (task queue %s): %w", cfg.TemporalAddress, workflows.TaskQueue, err)
 		}
 		logger.Info("worker started", "task_queue", workflows.TaskQueue, "temporal", cfg.TemporalAddress)
+		// The schedule that opens the monthly dispute screening round (worker/schedule.go).
+		spol, err := policy.Screening(cfg.ScreeningPolicy)
+		if err != nil {
+			return nil, fmt.Errorf("screening-policy: %w", err)
+		}
+		sctx, scancel := context.WithTimeout(ctx, 15*time.Second)
+		if err := worker.EnsureScreeningSchedule(sctx, s.temporal, cfg.ScreeningSchedule, spol, logger.With("component", "screening")); err != nil {
+			logger.Error("the monthly screening schedule is not in place; the next worker start tries again", "error", err)
+		}
+		scancel()
 		// No registered case stays without its workflow (one worker process sweeps at a time).
 		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 		rec := &worker.Reconciler{Store: store, Temporal: s.temporal, Policies: policies, Log: logger.With("component", "reconciler")}

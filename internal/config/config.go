@@ -74,6 +74,11 @@ type Config struct {
 	// (PETITIONS_ADMIN_ADDR; "" when set to off). It has no sign-in: an internal address only.
 	// Port 0 picks a free port (tests).
 	AdminAddr string
+	// ScreeningSchedule is when the monthly dispute screening round opens (the Temporal Schedule
+	// screening-monthly, Asia/Shanghai): a cron spec, "every <duration>", or "off".
+	ScreeningSchedule string
+	// ScreeningPolicy names the screening round's time limits (internal/policy: default, demo).
+	ScreeningPolicy string
 }
 
 // Rate is a request rate written "N/min" (also /s, /h): N requests at once, then one every
@@ -143,6 +148,8 @@ var Settings = []Setting{
 	{"office-time-zone", "PETITIONS_OFFICE_TIME_ZONE", calendar.Location().String(), "IANA time zone every instant in the API's answers is written in"},
 	{"office-name", "PETITIONS_OFFICE_NAME", "信访局", "the petition office's name, on the staff console, receipts and written notices"},
 	{"temporal-ui-url", "PETITIONS_TEMPORAL_UI_URL", "", "the Temporal Web UI's address as browsers reach it; the console links supervisors to each case there (empty: no link)"},
+	{"screening-schedule", "PETITIONS_SCREENING_SCHEDULE", "0 8 1 * *", "when the monthly dispute screening round (矛盾纠纷排查) opens, Asia/Shanghai: a cron spec, \"every <duration>\" (fires once at creation, then every interval; demos), or off"},
+	{"screening-policy", "PETITIONS_SCREENING_POLICY", "default", "time limits of a screening round: default (due by the 25th) or demo (seconds; development mode only)"},
 }
 
 // Parse reads the environment through getenv, then the flags in args. It returns the
@@ -188,6 +195,8 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 		OIDCRedirectURL:    *vals["oidc-redirect-url"],
 		OIDCStaffClaim:     *vals["oidc-staff-claim"],
 		AdminAddr:          strings.TrimSpace(*vals["admin-addr"]),
+		ScreeningSchedule:  strings.TrimSpace(*vals["screening-schedule"]),
+		ScreeningPolicy:    strings.TrimSpace(*vals["screening-policy"]),
 	}
 	if strings.EqualFold(c.AdminAddr, "off") {
 		c.AdminAddr = ""
@@ -272,6 +281,12 @@ func (c Config) validate() error {
 			errs = append(errs, fmt.Errorf("admin-addr %s is the API's address: metrics and pprof are never served on the API's port", c.AdminAddr))
 		}
 	}
+	if err := checkScreeningSchedule(c.ScreeningSchedule); err != nil {
+		errs = append(errs, err)
+	}
+	if c.ScreeningPolicy == "demo" && !c.DevMode {
+		errs = append(errs, errors.New("screening-policy demo runs in seconds: development mode only"))
+	}
 	if (c.TemporalTLSCert == "") != (c.TemporalTLSKey == "") {
 		errs = append(errs, errors.New("temporal-tls-cert and temporal-tls-key go together"))
 	}
@@ -321,4 +336,23 @@ func (c Config) TLS() (*tls.Config, error) {
 		t.RootCAs = pool
 	}
 	return t, nil
+}
+
+// checkScreeningSchedule accepts "off", "every <duration>" (at least a second) or a cron spec
+// of five fields (minute hour day-of-month month day-of-week); the Temporal server checks the
+// fields themselves when the schedule is created.
+func checkScreeningSchedule(v string) error {
+	switch {
+	case strings.EqualFold(v, "off"):
+		return nil
+	case strings.HasPrefix(v, "every "):
+		d, err := time.ParseDuration(strings.TrimSpace(strings.TrimPrefix(v, "every ")))
+		if err != nil || d < time.Second {
+			return fmt.Errorf("screening-schedule: %q is not \"every <duration>\" of at least 1s", v)
+		}
+		return nil
+	case len(strings.Fields(v)) == 5:
+		return nil
+	}
+	return fmt.Errorf("screening-schedule must be a cron spec of five fields (e.g. \"0 8 1 * *\"), \"every <duration>\" or off, not %q", v)
 }

@@ -66,7 +66,17 @@ type Options struct {
 	// NoWorker starts the API without a worker in this process: cases wait until a worker
 	// polls the task queue, e.g. `petitiond worker` processes started with WorkerEnv.
 	NoWorker bool
+	// DemoScreening: the monthly dispute screening round's schedule fires at once and every
+	// minute (a round per month still opens once) under the seconds-scale demo policy, so a
+	// round opens, reminds, turns overdue and escalates within two minutes (`make run`).
+	DemoScreening bool
 }
+
+// Demo screening settings (Options.DemoScreening).
+const (
+	DemoScreeningSchedule = "every 1m"
+	DemoScreeningPolicy   = "demo"
+)
 
 // Stack is a running dev stack.
 type Stack struct {
@@ -167,6 +177,9 @@ func Start(ctx context.Context, o Options) (_ *Stack, err error) {
 	}
 	cfg := o.Config
 	cfg.DevMode = true
+	if o.DemoScreening {
+		cfg.ScreeningSchedule, cfg.ScreeningPolicy = DemoScreeningSchedule, DemoScreeningPolicy
+	}
 	if cfg.KeyFile == "" && cfg.Keys == "" {
 		keyDir := o.Dir
 		if keyDir == "" {

@@ -172,6 +172,13 @@ func (s *Stack) WorkerEnv() []string {
 	if cfg.NotifyWebhookURL != "" {
 		env = append(env, "NOTIFY_WEBHOOK_URL="+cfg.NotifyWebhookURL)
 	}
+	// The same screening schedule and policy, so a joining worker keeps the stack's schedule.
+	if cfg.ScreeningSchedule != "" {
+		env = append(env, "PETITIONS_SCREENING_SCHEDULE="+cfg.ScreeningSchedule)
+	}
+	if cfg.ScreeningPolicy != "" {
+		env = append(env, "PETITIONS_SCREENING_POLICY="+cfg.ScreeningPolicy)
+	}
 	if cfg.WorkerConcurrency > 0 {
 		env = append(env, fmt.Sprintf("WORKER_CONCURRENCY=%d", cfg.WorkerConcurrency))
 	}
