@@ -125,6 +125,12 @@ func (t timedRegister) RepeatSubmissions(ctx context.Context, caseNo string) ([]
 	})
 }
 
+func (t timedRegister) Warnings(ctx context.Context, caseNo string) (register.CaseWarnings, error) {
+	return within(ctx, t.wait(registerWait), func(ctx context.Context) (register.CaseWarnings, error) {
+		return t.r.Warnings(ctx, caseNo)
+	})
+}
+
 func (t timedRegister) Get(ctx context.Context, caseNo string) (register.Case, error) {
 	return within(ctx, t.wait(registerWait), func(ctx context.Context) (register.Case, error) { return t.r.Get(ctx, caseNo) })
 }

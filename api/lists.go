@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -22,7 +23,7 @@ const (
 var listParams = []string{
 	"stage", "unit", "category", "channel", "overdue", "extension_pending", "due_before", "due_after",
 	"escalation_level", "handler", "leader", "registered_by", "registered_after",
-	"registered_before", "q", "limit", "cursor", "count", "format",
+	"registered_before", "q", "limit", "cursor", "count", "format", "warning",
 }
 
 // List answer formats: JSON pages, or the whole list as a download (exports.go).
@@ -70,6 +71,9 @@ func listFilter(c *gin.Context) (register.ListFilter, listOptions, error) {
 	}
 	if lf.Channel != "" && !contains(channels, lf.Channel) {
 		f["channel"] = oneOf(channels)
+	}
+	if lf.Warning = q.Get("warning"); lf.Warning != "" && !contains(warning.Codes, lf.Warning) {
+		f["warning"] = oneOf(warning.Codes) // early warning (预警): cases with this rule's warning
 	}
 	if msg := textProblem(lf.Text, 200); msg != "" {
 		f["q"] = msg

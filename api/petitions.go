@@ -18,14 +18,16 @@ import (
 	"github.com/petitions/petitions/internal/intake"
 	"github.com/petitions/petitions/internal/metrics"
 	"github.com/petitions/petitions/internal/register"
+	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/workflows"
 )
 
 const (
 	headerIdempotencyKey = "Idempotency-Key"
 	defaultPolicy        = "default"
-	// groupPetitionSize: 5 or more people make a group petition (集体访).
-	groupPetitionSize = 5
+	// groupPetitionSize: 5 or more people make a group petition (集体访), as the warning rules
+	// define it.
+	groupPetitionSize = warning.GroupPetitionSize
 	// receivedSkew tolerates a clerk's PC clock running a little ahead of the server's.
 	receivedSkew = 2 * time.Minute
 )
@@ -62,6 +64,9 @@ type petitionRequest struct {
 	Policy      string                `json:"policy"`
 	// ReceivedAt is a string so a bad value becomes a field error, not a JSON error.
 	ReceivedAt string `json:"received_at"`
+	// LodgedLevel is the administrative level the petition was lodged at (warning.Levels),
+	// optional: a level above the competent unit's raises the skip-level warning (越级访).
+	LodgedLevel string `json:"lodged_level"`
 	// Actor is deprecated: the registering clerk is the signed-in one. A value naming
 	// anyone else is refused.
 	Actor string `json:"actor"`
@@ -80,6 +85,10 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 	trim(&r.Location)
 	trim(&r.Policy)
 	trim(&r.Actor)
+	trim(&r.LodgedLevel)
+	if r.LodgedLevel != "" && !contains(warning.Levels, r.LodgedLevel) {
+		f["lodged_level"] = oneOf(warning.Levels)
+	}
 
 	if !contains(channels, r.Channel) {
 		f["channel"] = oneOf(channels)
@@ -202,6 +211,7 @@ func (s *Server) validate(r *petitionRequest, key string) (register.NewCase, err
 		ReceivedAt:     received,
 		RegisteredAt:   now,
 		RegisteredBy:   r.Actor,
+		LodgedLevel:    r.LodgedLevel,
 	}, nil
 }
 
@@ -487,8 +497,14 @@ func (s *Server) getPetition(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
+	warned, err := s.reg.Warnings(ctx, no) // early warning (预警)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
 	p := principal(c)
-	body := gin.H{"case": row, "state": nil, "deadlines": registerDeadline(row), "repeat_submissions": repeats, "source": sourceRegister}
+	body := gin.H{"case": row, "state": nil, "deadlines": registerDeadline(row), "repeat_submissions": repeats, "source": sourceRegister,
+		"warnings": warned.Warnings, "lodged_level": warned.LodgedLevel}
 	if !seesIdentity(workflows.Role(p.Role), row.Category) {
 		// The accuser's materials too: file names and references name people.
 		row.Petitioners, row.Attachments = nil, nil

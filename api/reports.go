@@ -91,6 +91,7 @@ var csvHeader = []string{
 	"办结 closed", "按期办结 closed_on_time", "按期办结率 on_time_rate", "超期 overdue_now",
 	"满意 satisfied", "参评 evaluated", "复查 reviews", "复核 re_reviews",
 	"答复 answered", "参评率 participation_rate", "满意率 satisfaction_rate",
+	"预警 warnings",
 }
 
 // utf8BOM makes Excel read the file as UTF-8; without it Chinese unit names turn to mojibake.
@@ -196,6 +197,7 @@ func monthlyCells(r register.MonthlyRow) []exportCell {
 		numCell(r.Closed), numCell(r.ClosedOnTime), rate(r.OnTimeRate), numCell(r.OverdueNow),
 		numCell(r.Satisfied), numCell(r.Evaluated), numCell(r.Reviews), numCell(r.ReReviews),
 		numCell(r.Answered), rate(r.ParticipationRate), rate(r.SatisfactionRate),
+		numCell(r.Warnings),
 	}
 }
 

@@ -32,6 +32,8 @@ type Register interface {
 	CaseByIdempotencyKey(ctx context.Context, key string) (register.Case, error)
 	AddRepeatSubmission(ctx context.Context, caseNo string, nc register.NewCase) error
 	RepeatSubmissions(ctx context.Context, caseNo string) ([]register.RepeatSubmission, error)
+	// Warnings are a case's early warnings (预警) and the level it was lodged at.
+	Warnings(ctx context.Context, caseNo string) (register.CaseWarnings, error)
 	Get(ctx context.Context, caseNo string) (register.Case, error)
 	Events(ctx context.Context, caseNo string) ([]workflows.Event, error)
 	List(ctx context.Context, f register.ListFilter) (register.Page, error)

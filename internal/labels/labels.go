@@ -7,6 +7,7 @@ package labels
 
 import (
 	"github.com/petitions/petitions/internal/calendar"
+	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -33,6 +34,9 @@ const (
 	KindOutcome    = "outcome"
 	KindAction     = "action"
 	KindStepKind   = "step"
+	// Early warning (预警): a warning's rule and the administrative level a petition was lodged at.
+	KindWarning = "warning"
+	KindLevel   = "level"
 )
 
 var table = map[string]map[string]term{
@@ -101,6 +105,21 @@ var table = map[string]map[string]term{
 		workflows.EventCancellationRefused: {"撤销请求被拒", "cancellation refused"},
 		workflows.EventServiceRecorded:     {"送达", "service recorded"},
 		workflows.EventServiceReminderSent: {"送达登记提醒", "service reminder sent"},
+		workflows.EventWarningRaised:       {"预警", "warning raised"},
+	},
+	KindWarning: {
+		warning.RuleGroup:         {"集体访", "group petition"},
+		warning.RuleSkipLevel:     {"越级访", "skip-level petition"},
+		warning.RuleRepeat:        {"重复访", "repeat petitions"},
+		warning.RuleOpenCases:     {"多件在办", "several open cases"},
+		warning.RuleSensitiveDate: {"敏感时期", "sensitive period"},
+	},
+	KindLevel: {
+		warning.LevelTownship: {"乡镇（街道）", "township"},
+		warning.LevelDistrict: {"县（区）", "district"},
+		warning.LevelCity:     {"市", "city"},
+		warning.LevelProvince: {"省", "province"},
+		warning.LevelNational: {"国家", "national"},
 	},
 	KindClock: {
 		string(workflows.ClockAcceptance):     {"受理期限", "acceptance"},
