@@ -228,7 +228,7 @@ func parseImport(contentType string, raw []byte) (rows []importRow, ignored []st
 		return nil, nil, &badRequestError{"the file holds no cases"}
 	}
 	if len(rows) > maxImportRows {
-		return nil, nil, &badRequestError{fmt.Sprintf("the file holds %d cases; at most %d are imported per request: send it in parts (petitiond import sends batches)", len(rows), maxImportRows)}
+		return nil, nil, &badRequestError{fmt.Sprintf("the file holds more than %d cases, the most imported per request: send it in parts (petitiond import sends batches)", maxImportRows)}
 	}
 	return rows, ignored, nil
 }

@@ -81,7 +81,7 @@ func TestImportRefusesUnreadableFilesAsAWhole(t *testing.T) {
 		"missing columns": {"text/csv", "external_ref,channel\nA,letter\n", "lacks the columns"},
 		"column twice":    {"text/csv", "external_ref,原编号\n", "twice"},
 		"no cases":        {"text/csv", importCSV[:strings.Index(importCSV, "\n")+1], "no cases"},
-		"too many":        {"application/json", many, "at most 1000"},
+		"too many":        {"application/json", many, "more than 1000 cases"},
 	} {
 		_, _, err := parseImport(c.ct, []byte(c.body))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
