@@ -72,6 +72,14 @@ var routePermissions = map[string]permission{
 	"GET /api/v1/admin/audit":               permAdminister,
 	"GET /api/v1/admin/personal-data-reads": permAdminister,
 
+	// Monthly dispute screening (screening.go).
+	"GET /api/v1/screening/rounds":                    permScreeningRead,
+	"GET /api/v1/screening/rounds/:month":             permScreeningRead,
+	"GET /api/v1/screening/rounds/:month/ledger.csv":  permScreeningRead,
+	"GET /api/v1/screening/rounds/:month/ledger.xlsx": permScreeningRead,
+	"POST /api/v1/screening/rounds/:month/reports":    permScreeningFile,
+	"POST /api/v1/screening/disputes/:id/case":        permScreeningCase,
+
 	// The codec server (codecServer only) checks credentials itself: POST for supervisors,
 	// CORS preflights (which carry no credentials) for anyone.
 	"POST /codec/encode":    permCodec,

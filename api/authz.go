@@ -37,6 +37,13 @@ const (
 	// POST /petitions/import). The petition office's work, as registration is: its clerks,
 	// and its supervisors, who answer for the whole agency's cases on the day of the switch.
 	permImport permission = "import running cases"
+	// Monthly dispute screening (矛盾纠纷排查, screening.go): the petition office reads every
+	// unit's report and turns a listed dispute into a case (registration's work: its clerks);
+	// a unit's leader or handler files the unit's report (the round's validator checks the
+	// unit) and reads it.
+	permScreeningRead permission = "read screening rounds"
+	permScreeningFile permission = "file screening reports"
+	permScreeningCase permission = "turn screening disputes into cases"
 )
 
 var (
@@ -61,6 +68,10 @@ var permissions = map[permission][]workflows.Role{
 	permAdminister:  {admin},
 	permCodec:       {supervisor},
 	permImport:      {clerk, supervisor},
+	// Scoped like cases: the office sees every unit, a handler their unit, a leader their tree.
+	permScreeningRead: {clerk, supervisor, handler, leader},
+	permScreeningFile: {handler, leader},
+	permScreeningCase: {clerk},
 }
 
 // scopeKind is how far a role's view of cases reaches.

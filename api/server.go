@@ -290,6 +290,13 @@ func (s *Server) routes() *gin.Engine {
 	a.GET("/reports/monthly.xlsx", s.require(permStats), s.monthlyReportXLSX)
 	// The registration form asks whether the person has petitioned before (clerks only).
 	a.GET("/petitioners/lookup", s.require(permRegister), s.lookupPetitioner)
+	// Monthly dispute screening (screening.go).
+	a.GET("/screening/rounds", s.require(permScreeningRead), s.listScreeningRounds)
+	a.GET("/screening/rounds/:month", s.require(permScreeningRead), s.getScreeningRound)
+	a.GET("/screening/rounds/:month/ledger.csv", s.require(permScreeningRead), s.screeningLedger(formatCSV))
+	a.GET("/screening/rounds/:month/ledger.xlsx", s.require(permScreeningRead), s.screeningLedger(formatXLSX))
+	a.POST("/screening/rounds/:month/reports", s.require(permScreeningFile), s.fileScreeningReport)
+	a.POST("/screening/disputes/:id/case", s.require(permScreeningCase), s.disputeCase)
 
 	a.GET("/units", s.require(permDirectory), s.listUnits)
 	a.GET("/routing-rules", s.require(permDirectory), s.listRoutingRules)

@@ -37,6 +37,9 @@ const (
 	// Early warning (预警): a warning's rule and the administrative level a petition was lodged at.
 	KindWarning = "warning"
 	KindLevel   = "level"
+	// Monthly dispute screening (矛盾纠纷排查): a unit's report status and a form line's kind.
+	KindScreeningStatus = "screening_status"
+	KindDisputeKind     = "dispute_kind"
 )
 
 var table = map[string]map[string]term{
@@ -106,6 +109,22 @@ var table = map[string]map[string]term{
 		workflows.EventServiceRecorded:     {"送达", "service recorded"},
 		workflows.EventServiceReminderSent: {"送达登记提醒", "service reminder sent"},
 		workflows.EventWarningRaised:       {"预警", "warning raised"},
+		workflows.EventRoundOpened:         {"矛盾纠纷排查开始", "screening round opened"},
+		workflows.EventReportFiled:         {"报送排查表", "screening form filed"},
+		workflows.EventZeroReport:          {"零报告", "zero report filed"},
+		workflows.EventReportMissed:        {"逾期未报", "screening report missed"},
+		workflows.EventRoundClosed:         {"矛盾纠纷排查结束", "screening round closed"},
+		workflows.EventDisputeCase:         {"矛盾纠纷转为信访事项", "dispute made a case"},
+	},
+	KindScreeningStatus: {
+		workflows.ReportPending: {"未报送", "not filed yet"},
+		workflows.ReportFiled:   {"已报送", "filed"},
+		workflows.ReportZero:    {"零报告", "zero report"},
+		workflows.ReportMissed:  {"逾期未报", "missed"},
+	},
+	KindDisputeKind: {
+		workflows.DisputeKindDispute:      {"矛盾纠纷", "dispute"},
+		workflows.DisputeKindPetitionSign: {"信访苗头", "petition sign"},
 	},
 	KindWarning: {
 		warning.RuleGroup:         {"集体访", "group petition"},
