@@ -31,7 +31,7 @@ func (a *Activities) EvaluateWarnings(ctx context.Context, req workflows.Warning
 		OpenCases:      facts.OpenCases,
 		At:             req.At,
 	}, req.Raised)
-	var ans workflows.WarningAnswer
+	ans := workflows.WarningAnswer{LodgedLevel: facts.LodgedLevel}
 	for _, w := range raised {
 		ans.Warnings = append(ans.Warnings, workflows.RaisedWarning{Rule: w.Rule, Reason: w.Reason})
 	}

@@ -109,7 +109,7 @@ func TestWarningGroupPetitionAtRegistration(t *testing.T) {
 	}
 
 	// The supervisor was told once (the notifier logs each notice with its key).
-	key := []byte("key=" + r.CaseNo + "/warning/group/" + supervisor)
+	key := []byte(`"key":"` + r.CaseNo + "/warning/group/" + supervisor + `"`)
 	eventually(t, 20*time.Second, "the warning notice", func() bool { return bytes.Contains(capturedLogs.Bytes(), key) })
 	if n := bytes.Count(capturedLogs.Bytes(), key); n != 1 {
 		t.Errorf("%d notices %s, want 1", n, key)

@@ -603,6 +603,9 @@ type WarningAnswer struct {
 	Warnings []RaisedWarning `json:"warnings,omitempty"`
 	// Supervisors are the staff IDs of the office's supervisors.
 	Supervisors []string `json:"supervisors,omitempty"`
+	// LodgedLevel is the level the petition was lodged at ("" unknown): without it a change of
+	// the competent unit cannot raise the skip-level warning, and the workflow does not ask.
+	LodgedLevel string `json:"lodged_level,omitempty"`
 }
 
 // RaisedWarning is one rule that fired, with its reason (no personal data).

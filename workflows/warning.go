@@ -3,9 +3,12 @@ package workflows
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/petitions/petitions/internal/calendar"
 )
 
 // Early warning (预警): when a case is registered or changes in a way the rules look at, the
@@ -31,9 +34,29 @@ var warningTriggers = map[string]bool{
 	EventReReviewRequested: true,
 }
 
-// warnState remembers the "warnings" version decision of a run (decided at its first trigger).
+// warnState remembers the "warnings" version decision of a run (decided at its first trigger)
+// and what the last evaluation of the run was asked about.
 type warnState struct {
 	decided, on bool
+	last        string
+	// lodged: the register knows the level the petition was lodged at (last answer), so the
+	// competent unit matters to the rules.
+	lodged bool
+}
+
+// warningFacts is what the workflow itself knows of the rules' facts: the competent unit, the
+// repeats and the day (Asia/Shanghai); the unit only when the petition's lodged level is
+// known (else no unit can make it a skip-level petition). A trigger that changes none of them
+// (a case accepted the day it was registered) is not evaluated again: each evaluation costs a
+// marker in the history. The register's facts (the petitioner's open cases) are then looked
+// at again with the next change.
+func (p *petition) warningFacts(ctx workflow.Context) string {
+	day := workflow.Now(ctx).In(calendar.Location()).Format(time.DateOnly)
+	unit := "*"
+	if p.warn.lodged || p.warn.last == "" {
+		unit = p.State.Unit
+	}
+	return fmt.Sprintf("%s|%d|%s", unit, p.State.RepeatCount, day)
 }
 
 // warningsOn: this run evaluates warnings (version "warnings"; outbox runs only).
@@ -55,6 +78,11 @@ func (p *petition) afterRecord(ctx workflow.Context, typ string) error {
 	if !warningTriggers[typ] || !p.warningsOn(ctx) {
 		return nil
 	}
+	facts := p.warningFacts(ctx)
+	if facts == p.warn.last {
+		return nil
+	}
+	p.warn.last = facts
 	req := WarningRequest{
 		CaseNo:      p.State.CaseNo,
 		Event:       typ,
@@ -69,7 +97,12 @@ func (p *petition) afterRecord(ctx workflow.Context, typ string) error {
 	var ans WarningAnswer
 	if err := workflow.ExecuteLocalActivity(lctx, ActivityEvaluateWarnings, req).Get(ctx, &ans); err != nil {
 		p.logger.Warn("warning rules not evaluated; the next change evaluates them again", "event", typ, "error", err)
+		p.warn.last = ""
 		return nil
+	}
+	p.warn.lodged = ans.LodgedLevel != ""
+	if !p.warn.lodged {
+		p.warn.last = p.warningFacts(ctx) // the unit no longer counts
 	}
 	for _, w := range ans.Warnings {
 		if w.Rule == "" || slices.Contains(p.Warnings, w.Rule) {

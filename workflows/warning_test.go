@@ -2,6 +2,7 @@ package workflows_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -47,6 +48,7 @@ func (w warnRegister) evaluate(req workflows.WarningRequest) workflows.WarningAn
 	if len(ans.Warnings) > 0 {
 		ans.Supervisors = []string{"sup1"}
 	}
+	ans.LodgedLevel = w.lodged
 	return ans
 }
 
@@ -131,12 +133,13 @@ func TestWarningGroupPetitionRaisedOnceAtRegistration(t *testing.T) {
 	if got := w.Event.Details["reason"]; got != "group petition of 5 people (5 or more)" {
 		t.Errorf("reason %q", got)
 	}
-	// Evaluated at registration, acceptance and no more (withdrawal is no trigger).
+	// Evaluated at registration only: acceptance into the unit it was routed to, the same
+	// day, changes nothing the rules see; withdrawal is no trigger.
 	var events []string
 	for _, req := range r.f.warnRequests {
 		events = append(events, req.Event)
 	}
-	if strings.Join(events, " ") != "registered accepted" {
+	if strings.Join(events, " ") != "registered" {
 		t.Errorf("evaluated after %v", events)
 	}
 	// The search attribute from the warning on; before it, unset.
@@ -197,6 +200,36 @@ func TestWarningRepeatPetitionsRaisedOnce(t *testing.T) {
 	w := raisedOnce(t, r, warning.RuleRepeat, workflows.EventRepeatLinked)
 	if w.State.RepeatCount != rule.Threshold {
 		t.Errorf("raised at repeat %d, want %d", w.State.RepeatCount, rule.Threshold)
+	}
+}
+
+func TestWarningEvaluatedWhenWhatTheRulesSeeChanges(t *testing.T) {
+	r := newRun(t)
+	r.f.warn = warnRegister{rules: withoutDates(), lodged: warning.LevelDistrict}.evaluate
+	r.act(sec(1), workflows.UpdateAccept, workflows.ActionInput{Actor: clerk, Unit: "construction", Handler: "h1"})  // same unit, same day
+	r.act(sec(2), workflows.UpdateLinkRepeat, workflows.ActionInput{Actor: clerk, Channel: "visit"})                 // a repeat
+	r.act(sec(3), workflows.UpdateReassign, workflows.ActionInput{Actor: supervisor, Unit: "health", Handler: "h2"}) // another unit
+	r.act(20*time.Hour, workflows.UpdateLinkRepeat, workflows.ActionInput{Actor: clerk, Channel: "visit"})           // the next day
+	r.act(20*time.Hour+sec(1), workflows.UpdateWithdraw, workflows.ActionInput{Actor: petitioner, Reason: "settled"})
+	r.execute()
+	var events []string
+	for _, req := range r.f.warnRequests {
+		events = append(events, fmt.Sprintf("%s:%s:%d", req.Event, req.Unit, req.RepeatCount))
+	}
+	if got := strings.Join(events, " "); got != "registered:construction:0 repeat_linked:construction:1 reassigned:health:1 repeat_linked:health:2" {
+		t.Errorf("evaluated after %s", got)
+	}
+}
+
+func TestWarningUnitChangeIgnoredWithoutALodgedLevel(t *testing.T) {
+	r := newRun(t)
+	r.input.SuggestedUnit = ""
+	r.f.warn = warnRegister{rules: withoutDates()}.evaluate
+	r.act(sec(1), workflows.UpdateAccept, workflows.ActionInput{Actor: clerk, Unit: "construction", Handler: "h1"})
+	r.act(sec(2), workflows.UpdateWithdraw, workflows.ActionInput{Actor: petitioner, Reason: "settled"})
+	r.execute()
+	if len(r.f.warnRequests) != 1 {
+		t.Errorf("%d evaluations, want the registration's alone", len(r.f.warnRequests))
 	}
 }
 
