@@ -18,12 +18,12 @@ var screening = map[string]workflows.ScreeningPolicy{
 		Ladder:     workflows.Ladder{ReminderBefore: days(3), LeaderAfter: days(2), SuperiorAfter: days(4)},
 		CloseAfter: days(5),
 	},
-	// Seconds: a whole round (reminder, overdue, leader, superior unit, close) in two minutes.
+	// Seconds: reminder, overdue, leader and superior unit within 80 s; the round closes after 6 min.
 	Demo: {
 		Name: Demo, DueAfter: workflows.Duration(40 * time.Second),
 		Ladder: workflows.Ladder{ReminderBefore: workflows.Duration(20 * time.Second),
 			LeaderAfter: workflows.Duration(15 * time.Second), SuperiorAfter: workflows.Duration(30 * time.Second)},
-		CloseAfter: workflows.Duration(80 * time.Second),
+		CloseAfter: workflows.Duration(5 * time.Minute),
 	},
 }
 
