@@ -78,6 +78,8 @@ func testConfig() config.Config {
 		panic(err)
 	}
 	cfg.PolicyFile = "testdata/policies.json"
+	// The warning rules without sensitive periods: event lists stay the same all year.
+	cfg.WarningRulesFile = "testdata/warning-rules.json"
 	// The console links supervisors to the Web UI (no UI runs here: the link is checked, not followed).
 	cfg.TemporalUIURL = "http://127.0.0.1:8233"
 	// Every test's petitioner comes from 127.0.0.1; the per-case limit stays as shipped.

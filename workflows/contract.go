@@ -391,6 +391,8 @@ type CaseState struct {
 	// decision) reached the petitioner (送达); nil while not recorded.
 	ServedAt      *time.Time `json:"served_at,omitempty"`
 	ServiceMethod string     `json:"service_method,omitempty"`
+	// Warnings are the early-warning rules (预警) that fired on the case, each once, in order.
+	Warnings []string `json:"warnings,omitempty"`
 	// Seq is the transition sequence: it rises by one with every recorded event.
 	Seq int64 `json:"seq"`
 }

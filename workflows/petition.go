@@ -158,8 +158,6 @@ type petition struct {
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
 	// Deferral is the calendar's placement of the step armed last (office hours, working days).
 	Deferral *deferral `json:"deferral,omitempty"`
-	// Warnings are the rules that raised a warning on the case, each once (warning.go).
-	Warnings []string `json:"warnings,omitempty"`
 
 	// mu serialises actions, ladder steps and calendar recomputations: each of them awaits
 	// activities, and two of them interleaving would break the one-event-at-a-time register.

@@ -91,7 +91,7 @@ func (p *petition) afterRecord(ctx workflow.Context, typ string) error {
 		RepeatCount: p.State.RepeatCount,
 		At:          workflow.Now(ctx),
 		Office:      p.Input.RegisteredBy.Unit,
-		Raised:      slices.Clone(p.Warnings),
+		Raised:      slices.Clone(p.State.Warnings),
 	}
 	lctx := workflow.WithLocalActivityOptions(ctx, localOptions("evaluate warnings after "+typ, 3))
 	var ans WarningAnswer
@@ -105,10 +105,11 @@ func (p *petition) afterRecord(ctx workflow.Context, typ string) error {
 		p.warn.last = p.warningFacts(ctx) // the unit no longer counts
 	}
 	for _, w := range ans.Warnings {
-		if w.Rule == "" || slices.Contains(p.Warnings, w.Rule) {
+		if w.Rule == "" || slices.Contains(p.State.Warnings, w.Rule) {
 			continue
 		}
-		p.Warnings = append(p.Warnings, w.Rule)
+		// A new array: snapshots of the state taken before share none of it.
+		p.State.Warnings = append(slices.Clip(p.State.Warnings), w.Rule)
 		if err := p.record(ctx, EventWarningRaised, systemActor, map[string]any{"rule": w.Rule, "reason": w.Reason}); err != nil {
 			return err
 		}
@@ -143,8 +144,8 @@ func (p *petition) noticeWarning(ctx workflow.Context, w RaisedWarning, supervis
 // warningAttributes is the PetitionWarnings search attribute, set once a warning is raised
 // (cases without one leave it unset, as runs before warnings did).
 func (p *petition) warningAttributes() []temporal.SearchAttributeUpdate {
-	if len(p.Warnings) == 0 {
+	if len(p.State.Warnings) == 0 {
 		return nil
 	}
-	return []temporal.SearchAttributeUpdate{SearchWarnings.ValueSet(slices.Clone(p.Warnings))}
+	return []temporal.SearchAttributeUpdate{SearchWarnings.ValueSet(slices.Clone(p.State.Warnings))}
 }

@@ -264,3 +264,18 @@ func TestWarningEvaluationFailureDoesNotHoldTheCase(t *testing.T) {
 	}
 	r.wantEvents(workflows.EventRegistered, time.Duration(0), workflows.EventAccepted, sec(1), workflows.EventWithdrawn, sec(3))
 }
+
+func TestWarningsInTheState(t *testing.T) {
+	r := warningRun(t, warnRegister{rules: withoutDates()}, func(r *run) { r.input.GroupSize = 6 })
+	final := r.execute()
+	if !slices.Equal(final.Warnings, []string{"group"}) {
+		t.Errorf("final state warnings %v", final.Warnings)
+	}
+	// The registered event's state predates the warning; the warning's has it.
+	if w := r.event(workflows.EventRegistered, 0).State.Warnings; len(w) != 0 {
+		t.Errorf("registered state warnings %v", w)
+	}
+	if w := r.event(workflows.EventWarningRaised, 0).State.Warnings; !slices.Equal(w, []string{"group"}) {
+		t.Errorf("warning state warnings %v", w)
+	}
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/petitions/petitions/internal/policy"
 	"github.com/petitions/petitions/internal/register"
 	"github.com/petitions/petitions/internal/sealing"
+	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/worker"
 	"github.com/petitions/petitions/workflows"
 )
@@ -115,6 +116,9 @@ func Start(ctx context.Context, cfg config.Config, roles Roles, logger *slog.Log
 			sdkworker.SetStickyWorkflowCacheSize(cfg.WorkerCacheSize)
 		}
 		acts := activities.New(store, n)
+		if acts.WarningRules, err = warning.Load(cfg.WarningRulesFile); err != nil {
+			return nil, err
+		}
 		acts.Temporal = s.temporal
 		acts.Metrics = s.metrics
 		s.worker = worker.New(s.temporal, acts, worker.Options{

@@ -35,8 +35,10 @@ type Config struct {
 	LogLevel           string
 	LogFormat          string
 	PolicyFile         string
-	NotifyWebhookURL   string
-	WorkerConcurrency  int
+	// WarningRulesFile: the office's early-warning rule table (预警), replacing the built-in one.
+	WarningRulesFile  string
+	NotifyWebhookURL  string
+	WorkerConcurrency int
 	// Worker tuning (docs: README "Configuration"): pollers per task kind, workflow task slots,
 	// the sticky queue's schedule-to-start timeout, and the workflow cache size.
 	WorkerWorkflowPollers int
@@ -126,6 +128,7 @@ var Settings = []Setting{
 	{"log-level", "LOG_LEVEL", "info", "debug, info, warn or error"},
 	{"log-format", "LOG_FORMAT", "text", "text or json"},
 	{"policy-file", "PETITIONS_POLICY_FILE", "", "JSON file of deadline policies replacing the built-in ones"},
+	{"warning-rules", "PETITIONS_WARNING_RULES", "", "JSON file of early-warning rules (预警) replacing the built-in ones"},
 	{"notify-webhook", "NOTIFY_WEBHOOK_URL", "", "URL that receives reminders and escalations as JSON POSTs; empty logs them"},
 	{"worker-concurrency", "WORKER_CONCURRENCY", "0", "max concurrent activities per worker (0: SDK default)"},
 	{"worker-workflow-pollers", "WORKER_WORKFLOW_POLLERS", "8", "workflow task pollers per worker (the SDK's 2 leave tasks queued under load)"},
@@ -184,6 +187,7 @@ func Parse(name string, args []string, getenv func(string) string, out io.Writer
 		LogLevel:           *vals["log-level"],
 		LogFormat:          *vals["log-format"],
 		PolicyFile:         *vals["policy-file"],
+		WarningRulesFile:   *vals["warning-rules"],
 		NotifyWebhookURL:   *vals["notify-webhook"],
 		KeyFile:            *vals["key-file"],
 		OfficeName:         strings.TrimSpace(*vals["office-name"]),

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -247,4 +248,21 @@ func (r Rules) EvaluateNew(f Facts, raised []string) []Warning {
 		}
 	}
 	return out
+}
+
+// Load reads an office's rule table from a file (the worker's PETITIONS_WARNING_RULES); an
+// empty path answers nil: the built-in table.
+func Load(path string) (*Rules, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("warning rules: %w", err)
+	}
+	r, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &r, nil
 }

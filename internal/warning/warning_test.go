@@ -1,6 +1,7 @@
 package warning
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -129,5 +130,25 @@ func TestParseRefusesBadTables(t *testing.T) {
 		if _, err := Parse([]byte(bad)); err == nil {
 			t.Errorf("accepted %s", bad)
 		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if r, err := Load(""); r != nil || err != nil {
+		t.Errorf("no file: %v %v", r, err)
+	}
+	path := t.TempDir() + "/rules.json"
+	if err := os.WriteFile(path, []byte(`{"rules": [{"code": "group"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(path)
+	if err != nil || len(r.Rules) != 1 {
+		t.Errorf("file: %+v %v", r, err)
+	}
+	if err := os.WriteFile(path, []byte(`{"rules": [{"code": "weather"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err == nil || !strings.Contains(err.Error(), path) {
+		t.Errorf("bad file: %v", err)
 	}
 }
