@@ -20,6 +20,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/petitions/petitions/internal/intake"
 	"github.com/petitions/petitions/internal/labels"
@@ -90,6 +91,8 @@ var importColumns = []struct {
 	{"received_at", []string{"received_at", "收件时间", "来信来访时间", "收到时间"}, true},
 	{"accepted_at", []string{"accepted_at", "受理时间"}, false},
 	{"replied_at", []string{"replied_at", "答复时间"}, false},
+	{"served_at", []string{"served_at", "送达日期", "送达时间"}, false},
+	{"service_method", []string{"service_method", "送达方式"}, false},
 	{"unit", []string{"unit", "承办单位", "责任单位"}, false},
 	{"handler", []string{"handler", "承办人"}, false},
 	{"leader", []string{"leader", "包案领导"}, false},
@@ -115,6 +118,8 @@ type importRow struct {
 	ReceivedAt         string `json:"received_at"`
 	AcceptedAt         string `json:"accepted_at"`
 	RepliedAt          string `json:"replied_at"`
+	ServedAt           string `json:"served_at"`
+	ServiceMethod      string `json:"service_method"`
 	Unit               string `json:"unit"`
 	Handler            string `json:"handler"`
 	Leader             string `json:"leader"`
@@ -320,6 +325,7 @@ func parseImportCSV(raw []byte) ([]importRow, []string, error) {
 			PetitionerName: get("petitioner_name"), PetitionerIDNumber: get("petitioner_id_number"),
 			PetitionerPhone: get("petitioner_phone"), PetitionerAddress: get("petitioner_address"),
 			ReceivedAt: get("received_at"), AcceptedAt: get("accepted_at"), RepliedAt: get("replied_at"),
+			ServedAt: get("served_at"), ServiceMethod: get("service_method"),
 			Unit: get("unit"), Handler: get("handler"), Leader: get("leader"), Stage: get("stage"),
 			Policy: get("policy"),
 		}
@@ -361,6 +367,14 @@ func importCode(kind, v string, extra map[string]string) string {
 }
 
 var stageWords = map[string]string{"登记": "registered", "待受理": "registered", "办理": "handling", "答复": "replied"}
+
+// serviceWords are the service methods (送达方式) as a clerk writes them in Chinese.
+var serviceWords = map[string]string{
+	"当面送达": workflows.ServiceInPerson, "当面": workflows.ServiceInPerson, "直接送达": workflows.ServiceInPerson,
+	"邮寄送达": workflows.ServicePost, "邮寄": workflows.ServicePost,
+	"短信送达": workflows.ServiceSMS, "短信": workflows.ServiceSMS,
+	"网上送达": workflows.ServiceOnline, "网上": workflows.ServiceOnline,
+}
 
 // importTimeLayouts are the forms of a date a clerk's export may hold besides RFC 3339, read in
 // the office's legal time zone; a date alone is the start of that day.
@@ -509,6 +523,7 @@ func (s *Server) checkImport(r importRow) (importCheck, fieldErrors) {
 			}
 		}
 	}
+	f.addService(r, &im, now)
 	// The dates in their order, compared as days: the earlier system may have kept only dates.
 	day := func(t *time.Time) string { return t.In(shanghai).Format(time.DateOnly) }
 	if rcv, acc := times["received_at"], times["accepted_at"]; rcv != nil && acc != nil && day(acc) < day(rcv) {
@@ -525,6 +540,59 @@ func (s *Server) checkImport(r importRow) (importCheck, fieldErrors) {
 	}
 	nc.SuggestedUnit = im.Unit
 	return importCheck{nc: nc, ref: ref, im: im}, nil
+}
+
+// addService reads a row's service date and method (送达; optional, both or neither) into im
+// and checks them with the reply action's own check (workflows.CheckImportedService), whose
+// words the refusal keeps. A date alone is the start of that day, as the action reads it.
+func (f fieldErrors) addService(r importRow, im *workflows.ImportedCase, now time.Time) {
+	served, method := strings.TrimSpace(r.ServedAt), strings.TrimSpace(r.ServiceMethod)
+	if code, ok := serviceWords[method]; ok {
+		method = code
+	} else {
+		method = strings.ToLower(method)
+	}
+	im.ServiceMethod = method
+	if served != "" {
+		t, ok := parseImportTime(served)
+		switch {
+		case !ok:
+			f["served_at"] = errImportTime
+			return
+		case !inYearRange(t):
+			f["served_at"] = errYearRange.Error()
+			return
+		}
+		im.ServedAt = &t
+	}
+	if im.ServedAt == nil && method == "" {
+		return
+	}
+	if im.Stage != workflows.StageReplied {
+		for _, p := range []struct{ field, v string }{{"served_at", served}, {"service_method", method}} {
+			if p.v != "" && f[p.field] == "" && f["stage"] == "" {
+				f[p.field] = "only a replied case has been served its answer (送达): leave it empty, or give stage replied"
+			}
+		}
+		return
+	}
+	if im.RepliedAt == nil {
+		return // replied_at is missing or wrong, and said so
+	}
+	err := workflows.CheckImportedService(now, *im)
+	if err == nil {
+		return
+	}
+	msg := err.Error()
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		msg = app.Message()
+	}
+	field := "served_at"
+	if im.ServedAt != nil && !slices.Contains(serviceMethods, method) {
+		field = "service_method"
+	}
+	f[field] = msg
 }
 
 // reasonOf words a refusal: each field and what is wrong with it, as registration words it.
@@ -614,7 +682,7 @@ func (s *Server) importOne(ctx context.Context, imp caseImporter, r importRow, c
 		return res
 	}
 	res.Stage, res.Overdue, res.EscalationLevel = string(state.Stage), state.Overdue, state.EscalationLevel
-	if d := state.Deadline; d != nil {
+	if d := state.Deadline; d != nil && !d.AwaitingService {
 		due := d.Due
 		res.Due = &due
 	}

@@ -48,6 +48,45 @@ func TestImportParsesCSVWithChineseOrEnglishHeaders(t *testing.T) {
 	}
 }
 
+// The service date and method (送达) of a replied case: bilingual headers, the method as its
+// code or in Chinese, a date alone the start of that day; JSON fields likewise.
+func TestImportParsesTheServiceColumns(t *testing.T) {
+	const file = "external_ref,channel,category,topic,content,petitioner_name,petitioner_phone,received_at,accepted_at,replied_at,unit,handler,stage,送达日期 served_at,送达方式 service_method\n" +
+		"S-1,letter,appeal,t,c,张三,13900007777,2026-04-01 09:00,2026-04-02 10:00,2026-05-08 16:00,construction,h,replied,2026-05-11,邮寄送达\n" +
+		"S-2,letter,appeal,t,c,李四,13900008888,2026-04-01 09:00,2026-04-02 10:00,2026-05-08 16:00,construction,h,replied,,\n"
+	rows, ignored, err := parseImport("text/csv", []byte(file))
+	if err != nil || len(rows) != 2 || len(ignored) != 0 {
+		t.Fatalf("rows %+v, ignored %v: %v", rows, ignored, err)
+	}
+	if rows[0].ServedAt != "2026-05-11" || rows[0].ServiceMethod != "邮寄送达" {
+		t.Errorf("row 1 %+v", rows[0])
+	}
+	chk, f := nilServer().checkImport(rows[0])
+	if f != nil {
+		t.Fatalf("row 1 refused: %v", f)
+	}
+	if im := chk.im; im.ServedAt == nil || !im.ServedAt.Equal(time.Date(2026, 5, 11, 0, 0, 0, 0, shanghai)) || im.ServiceMethod != workflows.ServicePost {
+		t.Errorf("row 1 checked as %+v", im)
+	}
+	// Without a service date the case waits for it (the workflow's part): not refused.
+	if chk, f := nilServer().checkImport(rows[1]); f != nil || chk.im.ServedAt != nil || chk.im.ServiceMethod != "" {
+		t.Errorf("row 2: %+v, %v", chk.im, f)
+	}
+
+	js := `[{"external_ref": "S-3", "channel": "letter", "category": "appeal", "topic": "t", "content": "c",
+	  "petitioner_name": "王五", "petitioner_phone": "13900009999", "received_at": "2026-04-01 09:00",
+	  "accepted_at": "2026-04-02 10:00", "replied_at": "2026-05-08 16:00", "unit": "construction", "handler": "h",
+	  "stage": "replied", "served_at": "2026-05-08T17:00:00+08:00", "service_method": "in_person"}]`
+	rows, _, err = parseImport("application/json", []byte(js))
+	if err != nil || len(rows) != 1 || rows[0].unreadable != "" {
+		t.Fatalf("JSON rows %+v: %v", rows, err)
+	}
+	if chk, f := nilServer().checkImport(rows[0]); f != nil || chk.im.ServedAt == nil ||
+		!chk.im.ServedAt.Equal(time.Date(2026, 5, 8, 17, 0, 0, 0, shanghai)) || chk.im.ServiceMethod != workflows.ServiceInPerson {
+		t.Errorf("JSON row: %+v, %v", chk.im, f)
+	}
+}
+
 func TestImportParsesJSON(t *testing.T) {
 	body := `[
 	 {"external_ref": "J-1", "channel": "letter", "category": "appeal", "topic": "t", "content": "c",
@@ -100,6 +139,16 @@ func TestImportRowRefusalsSayWhy(t *testing.T) {
 	if _, f := s.checkImport(good); f != nil {
 		t.Fatalf("good row refused: %v", f)
 	}
+	replied := func(served, method string) func(*importRow) {
+		return func(r *importRow) {
+			r.Stage, r.RepliedAt, r.ServedAt, r.ServiceMethod = "replied", "2026-05-10 15:00", served, method
+		}
+	}
+	served := good
+	replied("2026-05-12", "短信送达")(&served)
+	if chk, f := s.checkImport(served); f != nil || chk.im.ServiceMethod != workflows.ServiceSMS {
+		t.Fatalf("replied row with its service refused: %v", f)
+	}
 	for name, c := range map[string]struct {
 		edit  func(*importRow)
 		field string
@@ -119,6 +168,14 @@ func TestImportRowRefusalsSayWhy(t *testing.T) {
 		"review stage":         {func(r *importRow) { r.Stage = "review" }, "stage", "registered (已登记待受理), handling (办理中) or replied"},
 		"registered, accepted": {func(r *importRow) { r.Stage = "registered" }, "accepted_at", "not been accepted"},
 		"unknown policy":       {func(r *importRow) { r.Policy = "lenient" }, "policy", "unknown policy"},
+		// The service (送达) of a replied case, refused in the reply action's words.
+		"served, no method": {replied("2026-05-12", ""), "service_method", "reply: served_at needs service_method (in_person 当面送达"},
+		"method, no date":   {replied("", "post"), "served_at", "reply: service_method needs served_at"},
+		"bad method":        {replied("2026-05-12", "pigeon"), "service_method", "reply: service_method must be one of in_person"},
+		"served before":     {replied("2026-05-09", "post"), "served_at", "reply: served_at 2026-05-09 is before the answer was recorded (2026-05-10)"},
+		"served in future":  {replied("2026-05-20", "post"), "served_at", "reply: served_at 2026-05-20 00:00:00 (Asia/Shanghai) is in the future"},
+		"served, bad date":  {replied("soon", "post"), "served_at", "date and time"},
+		"served, handling":  {func(r *importRow) { r.ServedAt, r.ServiceMethod = "2026-05-12", "post" }, "served_at", "only a replied case"},
 	} {
 		r := good
 		c.edit(&r)

@@ -71,7 +71,7 @@ func shanghaiMidnight(date string) time.Time {
 
 // The running cases of e2e/testdata/import-running.csv, under the default policy (acceptance 15
 // calendar days from receipt, handling one calendar month from acceptance, review request window
-// 30 calendar days from the reply; the start day is not counted, a period ends at 24:00 of its
+// 30 calendar days from the service date 送达, the reply's instant at the earliest; the start day is not counted, a period ends at 24:00 of its
 // last day, and a last day that is a rest day or holiday moves to the next working day) on the
 // shipped 2026 calendar (国庆 1–7 October, make-up workday Saturday 10 October). Worked by hand:
 var importRunning = []struct {
@@ -91,18 +91,21 @@ var importRunning = []struct {
 	// Accepted Wed 2 Sep: one month → Fri 2 Oct, 国庆 National Day; 3–7 Oct holidays too →
 	// Thu 8 Oct. Overdue since 9 Oct: the whole ladder at once.
 	{"JX-2026-0202", workflows.StageHandling, workflows.ClockHandling, "2026-10-08"},
-	// Accepted Mon 12 Oct (handling due Thu 12 Nov), replied Fri 13 Nov: late. Window: days
-	// 14 Nov … 13 Dec, a Sunday → Mon 14 Dec.
-	{"JX-2026-0301", workflows.StageReplied, workflows.ClockReviewRequest, "2026-12-14"},
+	// Accepted Mon 12 Oct (handling due Thu 12 Nov), replied Fri 13 Nov: late. Served by post
+	// Mon 16 Nov (from the reply it would be 14 Nov … Sun 13 Dec → Mon 14 Dec). Window from the
+	// service day: days 17 Nov … Wed 16 Dec, a working day.
+	{"JX-2026-0301", workflows.StageReplied, workflows.ClockReviewRequest, "2026-12-16"},
 	// Accepted Wed 12 Aug (handling due 12 Sep, a Saturday → Mon 14 Sep), replied Thu 10 Sep:
-	// on time. Window: days 11 Sep … 10 Oct, a Saturday but a make-up workday (调休) → 10 Oct.
-	// It ran out before the import: the case closes at once.
+	// on time; served in person that day, so the window starts at the reply. Window: days
+	// 11 Sep … 10 Oct, a Saturday but a make-up workday (调休) → 10 Oct. It ran out before the
+	// import: the case closes at once.
 	{"JX-2026-0302", workflows.StageReplied, workflows.ClockReviewRequest, "2026-10-10"},
 }
 
 // TestImportRunningCases imports a CSV of running cases in every stage an office brings in
-// (registered, handling, replied), two of them overdue before the import and one whose review
-// request window ran out, plus two bad rows; then checks each case's stage, due date and
+// (registered, handling, replied), two of them overdue before the import, one whose review
+// request window ran out and one replied without its service date (JX-2026-0303), plus two bad
+// rows; then checks each case's stage, due date and
 // imported history, and that importing the same file again makes nothing new.
 func TestImportRunningCases(t *testing.T) {
 	file, err := os.ReadFile("testdata/import-running.csv")
@@ -113,7 +116,7 @@ func TestImportRunningCases(t *testing.T) {
 	if code != http.StatusOK {
 		t.Fatalf("import: status %d", code)
 	}
-	if rep.Totals["imported"] != 6 || rep.Totals["refused"] != 2 || rep.Totals["existing"] != 0 ||
+	if rep.Totals["imported"] != 7 || rep.Totals["refused"] != 2 || rep.Totals["existing"] != 0 ||
 		!slices.Equal(rep.IgnoredColumns, []string{"备注 note"}) {
 		t.Errorf("totals %v, ignored columns %v", rep.Totals, rep.IgnoredColumns)
 	}
@@ -217,13 +220,38 @@ func TestImportRunningCases(t *testing.T) {
 			t.Errorf("JX-2026-0301 event %d at %v, want %s", i+1, out.Events, want)
 		}
 	}
-	if late, _ := out.Events[2].Details["late"].(bool); !late {
-		t.Errorf("JX-2026-0301 reply details %v: replied after its handling deadline", out.Events[2].Details)
+	served, _ := time.Parse(time.RFC3339, fmt.Sprint(out.Events[2].Details["served_at"]))
+	if d := out.Events[2].Details; d["late"] != true || !served.Equal(shanghaiMidnight("2026-11-15")) || d["service_method"] != workflows.ServicePost {
+		t.Errorf("JX-2026-0301 reply details %v: replied after its handling deadline, served by post on 16 Nov", d)
+	}
+
+	// JX-2026-0303, replied Mon 16 Nov 10:00 without its service date: no window runs until
+	// it is recorded, and the service reminder, due 3 days after the reply (Thu 19 Nov 10:00,
+	// counted from the reply, not the import), goes out at once.
+	no0303 := cases["JX-2026-0303"]
+	for _, r := range rep.Rows {
+		if r.ExternalRef == "JX-2026-0303" && (r.Stage != "replied" || r.Due != nil) {
+			t.Errorf("JX-2026-0303 reported %+v, want replied without a due", r)
+		}
+	}
+	waitRegister(t, no0303, "replied")
+	var dl struct {
+		Deadline *workflows.Deadline `json:"deadline"`
+	}
+	if code := call(t, "GET", "/api/v1/petitions/"+no0303+"/deadlines", nil, &dl); code != http.StatusOK || dl.Deadline == nil ||
+		!dl.Deadline.AwaitingService || dl.Deadline.Clock != workflows.ClockReviewRequest {
+		t.Errorf("JX-2026-0303 deadlines: %d %+v, want the review request window awaiting service", code, dl.Deadline)
+	}
+	eventually(t, 20*time.Second, "JX-2026-0303's service reminder", func() bool {
+		return slices.Contains(eventTypes(t, no0303), workflows.EventServiceReminderSent)
+	})
+	if types := eventTypes(t, no0303); !slices.Equal(types, []string{"registered", "accepted", "replied", "service_reminder_sent"}) {
+		t.Errorf("JX-2026-0303 events %v", types)
 	}
 
 	// The same file again, by a supervisor: every case exists already, nothing new is made.
 	code, again := postImport(t, supervisor, "text/csv", file)
-	if code != http.StatusOK || again.Totals["existing"] != 6 || again.Totals["imported"] != 0 || again.Totals["refused"] != 2 {
+	if code != http.StatusOK || again.Totals["existing"] != 7 || again.Totals["imported"] != 0 || again.Totals["refused"] != 2 {
 		t.Fatalf("second import: %d %v", code, again.Totals)
 	}
 	for _, r := range again.Rows {
@@ -261,7 +289,7 @@ func TestImportFiveHundredRunningCases(t *testing.T) {
 	}
 	want := map[string]expect{}
 	var b strings.Builder
-	b.WriteString("external_ref,channel,category,topic,content,petitioner_name,petitioner_phone,received_at,accepted_at,replied_at,unit,handler,stage\n")
+	b.WriteString("external_ref,channel,category,topic,content,petitioner_name,petitioner_phone,received_at,accepted_at,replied_at,served_at,service_method,unit,handler,stage\n")
 	units := []string{"construction", "health", "civil_affairs", "land", "hrss", "education"}
 	for i := range n {
 		ref := fmt.Sprintf("BENCH-%d-%04d", stamp, i)
@@ -270,7 +298,7 @@ func TestImportFiveHundredRunningCases(t *testing.T) {
 		accepted := received.Add(time.Duration(24+i%96) * time.Hour)
 		replied := accepted.Add(time.Duration(10+i%20) * 24 * time.Hour)
 		stage := []string{"registered", "handling", "handling", "replied"}[i%4]
-		acc, rep := "", ""
+		acc, rep, served := "", "", ""
 		var e expect
 		switch stage {
 		case "registered":
@@ -287,6 +315,7 @@ func TestImportFiveHundredRunningCases(t *testing.T) {
 				replied = time.Now().Add(-time.Hour).Truncate(time.Minute)
 			}
 			acc, rep = accepted.Format("2006-01-02 15:04"), replied.Format("2006-01-02 15:04")
+			served = replied.Format(time.DateOnly) + ",in_person" // that day: the window starts at the reply
 			e = expect{workflows.ClockReviewRequest, replied.Truncate(time.Minute), workflows.Period{Amount: 30, Unit: calendar.CalendarDays}}
 		}
 		want[ref] = e
@@ -294,8 +323,11 @@ func TestImportFiveHundredRunningCases(t *testing.T) {
 		if stage == "registered" {
 			handler = "" // not accepted yet: the unit it waits for, no handler
 		}
-		fmt.Fprintf(&b, "%s,letter,appeal,事项%d-%d,补录测试事项 %d,信访人%d,137%08d,%s,%s,%s,%s,%s,%s\n",
-			ref, stamp, i, i, i, (stamp*1000+int64(i))%1e8, received.Format("2006-01-02 15:04"), acc, rep, unit, handler, stage)
+		if served == "" {
+			served = ","
+		}
+		fmt.Fprintf(&b, "%s,letter,appeal,事项%d-%d,补录测试事项 %d,信访人%d,137%08d,%s,%s,%s,%s,%s,%s,%s\n",
+			ref, stamp, i, i, i, (stamp*1000+int64(i))%1e8, received.Format("2006-01-02 15:04"), acc, rep, served, unit, handler, stage)
 	}
 	lines := strings.SplitAfter(strings.TrimSuffix(b.String(), "\n"), "\n")
 	header, body := lines[0], lines[1:]

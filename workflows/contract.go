@@ -199,7 +199,7 @@ type PetitionInput struct {
 // ImportedCase is a running case brought in from the office's earlier system, with its real
 // dates. Its workflow starts in Stage instead of registering: each clock comes from the same
 // deadline computation as always (acceptance from the input's ReceivedAt, handling from
-// AcceptedAt, the review-request window from RepliedAt), and its history is recorded as events
+// AcceptedAt, the review-request window from ServedAt), and its history is recorded as events
 // marked imported (details "imported": true) at those instants — registered at ReceivedAt,
 // accepted at AcceptedAt, replied at RepliedAt — with the importing clerk (the input's
 // RegisteredBy) as their actor. A deadline already passed makes the case overdue at once, and
@@ -218,6 +218,11 @@ type ImportedCase struct {
 	Unit    string `json:"unit,omitempty"`
 	Handler string `json:"handler,omitempty"`
 	Leader  string `json:"leader,omitempty"`
+	// ServedAt and ServiceMethod (送达, optional, a replied case only, both or neither, checked
+	// as the reply action checks them): the review request window runs from the service date;
+	// without them the case waits for record_service, as a reply recorded without one does.
+	ServedAt      *time.Time `json:"served_at,omitempty"`
+	ServiceMethod string     `json:"service_method,omitempty"`
 }
 
 // ImportStages are the stages a running case may be imported in.

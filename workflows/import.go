@@ -33,6 +33,15 @@ func (p *petition) setupImported(ctx workflow.Context) error {
 	if err := validImport(p.Input, im); err != nil {
 		return err
 	}
+	// The reply takes the service-date decision the reply action takes (a new run records
+	// the latest version; a history imported before it keeps its window from the reply).
+	if err := CheckImportedService(workflow.Now(ctx), im); err != nil {
+		return err
+	}
+	served := false
+	if im.Stage == StageReplied {
+		served = workflow.GetVersion(ctx, versionService, workflow.DefaultVersion, 1) == 1
+	}
 	// Unknown units must not leave a running case without its clock: the ladder then falls
 	// back to the importing clerk (the API checks the units before it imports).
 	for _, unit := range []string{p.State.Unit, im.Unit} {
@@ -54,8 +63,17 @@ func (p *petition) setupImported(ctx workflow.Context) error {
 	} else {
 		handling, err = clock(ClockHandling, *im.AcceptedAt)
 	}
-	if err == nil && im.Stage == StageReplied {
+	switch {
+	case err != nil || im.Stage != StageReplied:
+	case !served:
 		window, err = clock(ClockReviewRequest, *im.RepliedAt)
+	case im.ServedAt == nil:
+		// No window before service; the service reminder counts from the reply (AnsweredAt), so
+		// an answer unserved for longer than the policy's delay reminds staff at once.
+		window = p.awaitingService(ClockReviewRequest)
+	default:
+		// As openWindow: from the service date, the answer's instant at the earliest.
+		window, err = clock(ClockReviewRequest, laterOf(*im.ServedAt, *im.RepliedAt))
 	}
 	if err != nil {
 		return err
@@ -106,9 +124,19 @@ func (p *petition) setupImported(ctx workflow.Context) error {
 		p.State.Stage = StageReplied
 		p.State.RepliedAt = &replied
 		p.install(window)
-		if err := p.recordAt(ctx, replied, EventReplied, actor, imported(map[string]any{
-			"late": p.State.RepliedLate, "due": window.Due,
-		})); err != nil {
+		details := imported(map[string]any{"late": p.State.RepliedLate})
+		switch {
+		case !served:
+			details["due"] = window.Due
+		case im.ServedAt == nil:
+			details["awaiting_service"] = true
+		default:
+			details["served_at"], details["service_method"], details["due"] = *im.ServedAt, im.ServiceMethod, window.Due
+		}
+		if served {
+			p.served(replied, ActionInput{ServedAt: im.ServedAt, ServiceMethod: im.ServiceMethod})
+		}
+		if err := p.recordAt(ctx, replied, EventReplied, actor, details); err != nil {
 			return err
 		}
 	}
@@ -131,6 +159,20 @@ func validImport(in PetitionInput, im ImportedCase) error {
 		return refuse("a replied case needs its reply date")
 	}
 	return nil
+}
+
+// CheckImportedService checks an imported case's service date and method with the reply
+// action's own check (checkService, in its words): both or neither, a known method, not in the
+// future, not before the reply; and only for a replied case.
+func CheckImportedService(now time.Time, im ImportedCase) error {
+	in := ActionInput{ServedAt: im.ServedAt, ServiceMethod: im.ServiceMethod}
+	if im.Stage != StageReplied || im.RepliedAt == nil {
+		if in.ServedAt != nil || in.ServiceMethod != "" {
+			return invalidInput("imported case: a service date (送达) belongs to a replied case with its reply date")
+		}
+		return nil
+	}
+	return checkService(UpdateReply, now, *im.RepliedAt, in)
 }
 
 // recordAt records an event of the imported history at the instant it happened (record dates

@@ -93,11 +93,13 @@ func TestImportedOverdueHandlingCaseClimbsTheLadderOnce(t *testing.T) {
 	}
 }
 
-// A case imported as replied: its review request window runs from the real reply date, and
-// expires on time; a reply after the handling deadline is marked late.
-func TestImportedRepliedCaseWindowRunsFromTheReply(t *testing.T) {
+// A case imported as replied with its service date (送达): its review request window runs from
+// the service date, as a reply given with one, and expires on time; the replied event carries
+// the service as the reply action's does; a reply after the handling deadline is marked late.
+func TestImportedRepliedCaseWindowRunsFromTheService(t *testing.T) {
 	r := importRun(t, workflows.ImportedCase{
 		Stage: workflows.StageReplied, AcceptedAt: at(-sec(110)), RepliedAt: at(-sec(30)),
+		ServedAt: at(-sec(20)), ServiceMethod: workflows.ServicePost,
 		Unit: "construction", Handler: "h1",
 	}, -sec(120))
 	final := r.execute()
@@ -105,21 +107,69 @@ func TestImportedRepliedCaseWindowRunsFromTheReply(t *testing.T) {
 		workflows.EventRegistered, -sec(120),
 		workflows.EventAccepted, -sec(110),
 		workflows.EventReplied, -sec(30),
-		workflows.EventClosed, sec(30),
+		workflows.EventClosed, sec(40),
 	)
 	r.wantImported(3)
 	replied := r.event(workflows.EventReplied, 0)
 	st := replied.State
 	if st.Stage != workflows.StageReplied || st.Deadline == nil || st.Deadline.Clock != workflows.ClockReviewRequest ||
-		!st.Deadline.Start.Equal(t0.Add(-sec(30))) || !st.Deadline.Due.Equal(t0.Add(sec(30))) ||
-		st.RepliedAt == nil || !st.RepliedAt.Equal(t0.Add(-sec(30))) || !st.RepliedLate {
-		t.Errorf("state after the imported reply: %+v", st)
+		st.Deadline.AwaitingService || !st.Deadline.Start.Equal(t0.Add(-sec(20))) || !st.Deadline.Due.Equal(t0.Add(sec(40))) ||
+		st.RepliedAt == nil || !st.RepliedAt.Equal(t0.Add(-sec(30))) || !st.RepliedLate ||
+		st.ServedAt == nil || !st.ServedAt.Equal(t0.Add(-sec(20))) || st.ServiceMethod != workflows.ServicePost {
+		t.Errorf("state after the imported reply: %+v (deadline %+v)", st, st.Deadline)
 	}
-	if late, _ := replied.Event.Details["late"].(bool); !late {
-		t.Errorf("replied details %v: the reply came 50 s after the handling due (-80 s)", replied.Event.Details)
+	d := replied.Event.Details
+	if late, _ := d["late"].(bool); !late {
+		t.Errorf("replied details %v: the reply came 50 s after the handling due (-80 s)", d)
+	}
+	if d["service_method"] != workflows.ServicePost || d["served_at"] == nil || d["due"] == nil || d["awaiting_service"] != nil {
+		t.Errorf("replied details %v: the service as the reply action records it", d)
 	}
 	if final.Stage != workflows.StageClosed {
 		t.Errorf("final stage %s, want closed when the window expired", final.Stage)
+	}
+}
+
+// A case imported as replied without a service date waits for it like a reply recorded
+// without one: no window runs; the service reminder counts from the real reply (30 s after
+// -50 s: due before the import, so it goes out at once, not 30 s after the import); the
+// window then runs from the recorded service date.
+func TestImportedRepliedCaseWithoutServiceWaitsForIt(t *testing.T) {
+	r := importRun(t, workflows.ImportedCase{
+		Stage: workflows.StageReplied, AcceptedAt: at(-sec(110)), RepliedAt: at(-sec(50)),
+		Unit: "construction", Handler: "h1",
+	}, -sec(120))
+	rec := r.act(sec(10), workflows.UpdateRecordService, workflows.ActionInput{Actor: handler,
+		ServedAt: at(sec(5)), ServiceMethod: workflows.ServiceInPerson})
+	final := r.execute()
+	r.wantEvents(
+		workflows.EventRegistered, -sec(120),
+		workflows.EventAccepted, -sec(110),
+		workflows.EventReplied, -sec(50),
+		workflows.EventServiceReminderSent, sec(0),
+		workflows.EventServiceRecorded, sec(10),
+		workflows.EventClosed, sec(65),
+	)
+	r.wantImported(3)
+	replied := r.event(workflows.EventReplied, 0)
+	if st := replied.State; st.Deadline == nil || !st.Deadline.AwaitingService || st.Deadline.Clock != workflows.ClockReviewRequest ||
+		!st.Deadline.Due.IsZero() || st.ServedAt != nil {
+		t.Errorf("state after the imported reply: %+v (deadline %+v)", st, st.Deadline)
+	}
+	if d := replied.Event.Details; d["awaiting_service"] != true || d["due"] != nil {
+		t.Errorf("replied details %v", d)
+	}
+	if got := r.noticesTo(); len(got) != 1 || got[0] != "service_reminder:h1" {
+		t.Errorf("notices %v", got)
+	}
+	if d := r.event(workflows.EventServiceRecorded, 0).Event.Details; d["answered_at"] == nil {
+		t.Errorf("service_recorded details %v", d)
+	}
+	if st := r.ok(rec); st.Deadline == nil || !st.Deadline.Start.Equal(t0.Add(sec(5))) || !st.Deadline.Due.Equal(t0.Add(sec(65))) {
+		t.Errorf("record_service returned %+v", st.Deadline)
+	}
+	if final.Stage != workflows.StageClosed {
+		t.Errorf("final stage %s", final.Stage)
 	}
 }
 
@@ -149,12 +199,20 @@ func TestImportedRegisteredCaseKeepsItsAcceptanceClock(t *testing.T) {
 
 // An import the workflow cannot start from fails the start, never a half-made case.
 func TestImportedCaseWithoutItsDatesIsRefused(t *testing.T) {
-	r := importRun(t, workflows.ImportedCase{Stage: workflows.StageHandling, Unit: "construction", Handler: "h1"}, -sec(10))
-	r.env.ExecuteWorkflow(workflows.WorkflowName, r.input)
-	if err := r.env.GetWorkflowError(); err == nil {
-		t.Fatal("a handling case without its acceptance date started")
-	}
-	if len(r.f.transitions) != 0 {
-		t.Errorf("recorded %v", types(r.f.transitions))
+	for name, im := range map[string]workflows.ImportedCase{
+		"a handling case without its acceptance date": {Stage: workflows.StageHandling, Unit: "construction", Handler: "h1"},
+		"a replied case served the day before its reply": {Stage: workflows.StageReplied, AcceptedAt: at(-sec(110)),
+			RepliedAt: at(-sec(30)), ServedAt: at(-25 * time.Hour), ServiceMethod: workflows.ServicePost, Unit: "construction", Handler: "h1"},
+		"a service method without the service date": {Stage: workflows.StageReplied, AcceptedAt: at(-sec(110)),
+			RepliedAt: at(-sec(30)), ServiceMethod: workflows.ServicePost, Unit: "construction", Handler: "h1"},
+	} {
+		r := importRun(t, im, -sec(120))
+		r.env.ExecuteWorkflow(workflows.WorkflowName, r.input)
+		if err := r.env.GetWorkflowError(); err == nil {
+			t.Errorf("%s started", name)
+		}
+		if len(r.f.transitions) != 0 {
+			t.Errorf("%s: recorded %v", name, types(r.f.transitions))
+		}
 	}
 }
