@@ -387,11 +387,13 @@ const errImportTime = "must be a date and time, e.g. 2026-05-01 09:30 (Asia/Shan
 
 func parseImportTime(v string) (time.Time, bool) {
 	if t, ok := parseRFC3339(v); ok {
-		return t, true
+		// As every instant the API takes: a year the register or a workflow payload (JSON)
+		// cannot hold is refused here, not by PostgreSQL or a failing activity later.
+		return t, inYearRange(t)
 	}
 	for _, l := range importTimeLayouts {
 		if t, err := time.ParseInLocation(l, v, shanghai); err == nil {
-			return t, true
+			return t, inYearRange(t)
 		}
 	}
 	return time.Time{}, false

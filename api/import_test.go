@@ -160,6 +160,8 @@ func TestImportRowRefusalsSayWhy(t *testing.T) {
 		"bad channel":          {func(r *importRow) { r.Channel = "pigeon" }, "channel", "must be one of"},
 		"no receipt":           {func(r *importRow) { r.ReceivedAt = "" }, "received_at", "required"},
 		"bad date":             {func(r *importRow) { r.ReceivedAt = "first of May" }, "received_at", "date and time"},
+		"year 0 in UTC":        {func(r *importRow) { r.ReceivedAt = "0000-01-01T05:00:00+08:00" }, "received_at", "date and time"},
+		"NUL in a name":        {func(r *importRow) { r.PetitionerName = "张\x00三" }, "petitioners[0].name", ""},
 		"future":               {func(r *importRow) { r.AcceptedAt = "2026-06-01" }, "accepted_at", "future"},
 		"accepted before":      {func(r *importRow) { r.AcceptedAt = "2026-04-30" }, "accepted_at", "before received_at"},
 		"handling, no handler": {func(r *importRow) { r.Handler = "" }, "handler", "required for a case in stage handling"},
