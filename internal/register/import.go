@@ -88,14 +88,10 @@ func (s *Store) Import(ctx context.Context, nc NewCase, ref string) (c Case, cre
 		} else if found && (prior.Stage == string(workflows.StageTerminated) || !workflows.Stage(prior.Stage).Final()) {
 			return &RepeatError{Case: prior}
 		}
-		year := nc.RegisteredAt.In(shanghai).Year()
-		var n int64
-		if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (year, last) VALUES ($1, 1)
-			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1
-			RETURNING last`, year).Scan(&n); err != nil {
-			return fmt.Errorf("allocate case number: %w", err)
+		caseNo, err := nextCaseNo(ctx, tx, nc.RegisteredAt)
+		if err != nil {
+			return err
 		}
-		caseNo := fmt.Sprintf("%d-%06d", year, n)
 		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_no, query_code, channel, category, topic,
 				content, location, group_size, policy, suggested_unit, registered_by, received_at,
 				registered_at, attachments, external_ref, stage, seq)
@@ -105,20 +101,8 @@ func (s *Store) Import(ctx context.Context, nc NewCase, ref string) (c Case, cre
 			nc.Attachments, ref, ImportedSeq); err != nil {
 			return fmt.Errorf("insert imported case: %w", err)
 		}
-		if len(nc.Petitioners) > 0 {
-			rows := make([][]any, len(nc.Petitioners))
-			for i, p := range nc.Petitioners {
-				sp, idHash, phoneHash, err := sealPetitioner(x, p)
-				if err != nil {
-					return fmt.Errorf("seal petitioner: %w", err)
-				}
-				rows[i] = []any{caseNo, i, sp.Name, sp.IDNumber, sp.Phone, sp.Address, idHash, phoneHash}
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"petitioners"},
-				[]string{"case_no", "position", "name", "id_number", "phone", "address", "id_number_hash", "phone_hash"},
-				pgx.CopyFromRows(rows)); err != nil {
-				return fmt.Errorf("insert petitioners: %w", err)
-			}
+		if err := insertPetitioners(ctx, tx, x, caseNo, nc.Petitioners); err != nil {
+			return err
 		}
 		c, err = s.loadCase(ctx, tx, "case_no = $1", caseNo)
 		created = true

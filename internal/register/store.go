@@ -218,14 +218,10 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 			return &RepeatError{Case: prior}
 		}
 
-		year := nc.RegisteredAt.In(shanghai).Year()
-		var n int64
-		if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (year, last) VALUES ($1, 1)
-			ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1
-			RETURNING last`, year).Scan(&n); err != nil {
-			return fmt.Errorf("allocate case number: %w", err)
+		caseNo, err := nextCaseNo(ctx, tx, nc.RegisteredAt)
+		if err != nil {
+			return err
 		}
-		caseNo := fmt.Sprintf("%d-%06d", year, n)
 
 		var key *string
 		if nc.IdempotencyKey != "" {
@@ -240,20 +236,8 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 			nc.Attachments, key, nc.LodgedLevel); err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
-		if len(nc.Petitioners) > 0 {
-			rows := make([][]any, len(nc.Petitioners))
-			for i, p := range nc.Petitioners {
-				sp, idHash, phoneHash, err := sealPetitioner(x, p)
-				if err != nil {
-					return fmt.Errorf("seal petitioner: %w", err)
-				}
-				rows[i] = []any{caseNo, i, sp.Name, sp.IDNumber, sp.Phone, sp.Address, idHash, phoneHash}
-			}
-			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"petitioners"},
-				[]string{"case_no", "position", "name", "id_number", "phone", "address", "id_number_hash", "phone_hash"},
-				pgx.CopyFromRows(rows)); err != nil {
-				return fmt.Errorf("insert petitioners: %w", err)
-			}
+		if err := insertPetitioners(ctx, tx, x, caseNo, nc.Petitioners); err != nil {
+			return err
 		}
 		c, err = s.loadCase(ctx, tx, "case_no = $1", caseNo)
 		created = true
@@ -263,6 +247,41 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 		return Case{}, false, err
 	}
 	return c, created, nil
+}
+
+// nextCaseNo allocates the next case number of the Asia/Shanghai year of at ("YYYY-NNNNNN"),
+// holding the year's counter row until tx ends (registration and import alike).
+func nextCaseNo(ctx context.Context, tx pgx.Tx, at time.Time) (string, error) {
+	year := at.In(shanghai).Year()
+	var n int64
+	if err := tx.QueryRow(ctx, `INSERT INTO case_numbers (year, last) VALUES ($1, 1)
+		ON CONFLICT (year) DO UPDATE SET last = case_numbers.last + 1
+		RETURNING last`, year).Scan(&n); err != nil {
+		return "", fmt.Errorf("allocate case number: %w", err)
+	}
+	return fmt.Sprintf("%d-%06d", year, n), nil
+}
+
+// insertPetitioners stores a new case's petitioners in order, their ID numbers and phones
+// sealed with the keyed hashes beside them (registration and import alike).
+func insertPetitioners(ctx context.Context, tx pgx.Tx, x Sealer, caseNo string, petitioners []Petitioner) error {
+	if len(petitioners) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(petitioners))
+	for i, p := range petitioners {
+		sp, idHash, phoneHash, err := sealPetitioner(x, p)
+		if err != nil {
+			return fmt.Errorf("seal petitioner: %w", err)
+		}
+		rows[i] = []any{caseNo, i, sp.Name, sp.IDNumber, sp.Phone, sp.Address, idHash, phoneHash}
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"petitioners"},
+		[]string{"case_no", "position", "name", "id_number", "phone", "address", "id_number_hash", "phone_hash"},
+		pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("insert petitioners: %w", err)
+	}
+	return nil
 }
 
 // RepeatError: Register found, under its lock, a case of the same petitioner and matter that
