@@ -731,20 +731,9 @@ func (s *Server) checkImportDirectory(ctx context.Context, im workflows.Imported
 // startImported starts an imported case's workflow (or attaches to it) and waits until it has
 // recorded the imported history and set its clock, not for the ladder it may climb next.
 func (s *Server) startImported(ctx context.Context, row register.Case, clerk workflows.Actor, im workflows.ImportedCase) (workflows.CaseState, error) {
-	policy, ok := s.policies[row.Policy]
-	if !ok {
-		return workflows.CaseState{}, fmt.Errorf("case %s: policy %q is not configured", row.CaseNo, row.Policy)
-	}
-	if policy.Name == "" {
-		policy.Name = row.Policy
-	}
-	if row.RegisteredBy != "" && row.RegisteredBy != clerk.ID {
-		// Imported before by someone else: the case keeps its first clerk.
-		if a, err := s.staffActor(ctx, row.RegisteredBy); err == nil {
-			clerk = a
-		} else {
-			clerk = workflows.Actor{ID: row.RegisteredBy, Role: workflows.RoleClerk}
-		}
+	policy, clerk, err := s.startingWith(ctx, row, clerk)
+	if err != nil {
+		return workflows.CaseState{}, err
 	}
 	op := s.temporal.NewWithStartWorkflowOperation(intake.StartOptions(row, policy), workflows.WorkflowName,
 		intake.Imported(row, policy, clerk, im))

@@ -406,6 +406,26 @@ func (s *Server) linkRepeat(ctx context.Context, prior register.Case, nc registe
 	return body, nil
 }
 
+// startingWith is what a case's workflow starts with: its policy, and the clerk who registered
+// it — a retry or re-import by another clerk keeps the first-contact clerk (首问负责制).
+func (s *Server) startingWith(ctx context.Context, row register.Case, clerk workflows.Actor) (workflows.Policy, workflows.Actor, error) {
+	policy, ok := s.policies[row.Policy]
+	if !ok {
+		return workflows.Policy{}, clerk, fmt.Errorf("case %s: policy %q is not configured", row.CaseNo, row.Policy)
+	}
+	if policy.Name == "" {
+		policy.Name = row.Policy
+	}
+	if row.RegisteredBy != "" && row.RegisteredBy != clerk.ID {
+		if a, err := s.staffActor(ctx, row.RegisteredBy); err == nil {
+			clerk = a
+		} else {
+			clerk = workflows.Actor{ID: row.RegisteredBy, Role: workflows.RoleClerk}
+		}
+	}
+	return policy, clerk, nil
+}
+
 // startOrAttach starts the case's workflow, or attaches to it when it already runs, and waits
 // until it has set its first deadline. Update-with-start makes this safe to repeat: a
 // registration retried after a crash between the register commit and the workflow start
@@ -414,20 +434,9 @@ func (s *Server) startOrAttach(ctx context.Context, row register.Case, clerk wor
 	if s.temporal == nil {
 		return workflows.CaseState{}, errNotConfigured
 	}
-	policy, ok := s.policies[row.Policy]
-	if !ok {
-		return workflows.CaseState{}, fmt.Errorf("case %s: policy %q is not configured", row.CaseNo, row.Policy)
-	}
-	if policy.Name == "" {
-		policy.Name = row.Policy
-	}
-	if row.RegisteredBy != "" && row.RegisteredBy != clerk.ID {
-		// A retry by another clerk: the case keeps its first-contact clerk.
-		if a, err := s.staffActor(ctx, row.RegisteredBy); err == nil {
-			clerk = a
-		} else {
-			clerk = workflows.Actor{ID: row.RegisteredBy, Role: workflows.RoleClerk}
-		}
+	policy, clerk, err := s.startingWith(ctx, row, clerk)
+	if err != nil {
+		return workflows.CaseState{}, err
 	}
 	// One start for every path (intake): the case's one workflow ID, an existing run used as it
 	// is, a finished case never restarted by a late retry.
