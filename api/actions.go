@@ -33,6 +33,17 @@ var actions = map[string]string{
 	"re-review-decision": workflows.UpdateReReviewDecision,
 	"withdraw":           workflows.UpdateWithdraw,
 	"record-service":     workflows.UpdateRecordService,
+	// The bureau's routines (交办, 回访, 成员单位, 联查, 包案).
+	"assign":                     workflows.UpdateAssign,
+	"report-result":              workflows.UpdateReportResult,
+	"review-result":              workflows.UpdateReviewResult,
+	"add-co-unit":                workflows.UpdateAddCoUnit,
+	"co-reply":                   workflows.UpdateCoReply,
+	"record-call-back":           workflows.UpdateRecordCallBack,
+	"flag-joint-investigation":   workflows.UpdateFlagJoint,
+	"decide-joint-investigation": workflows.UpdateDecideJoint,
+	"record-joint-findings":      workflows.UpdateRecordJointFindings,
+	"assign-leader":              workflows.UpdateAssignLeader,
 }
 
 // actionSegments maps an update name back to its URL segment.
@@ -66,6 +77,13 @@ type actionRequest struct {
 	// (送达): reply, review-decision, re-review-decision and record-service.
 	ServedAt      string `json:"served_at"`
 	ServiceMethod string `json:"service_method"`
+	// ReportDue: assign and review-result (交办): when the unit's result report is due.
+	ReportDue string `json:"report_due"`
+	// Reached: record-call-back (回访).
+	Reached *bool `json:"reached"`
+	// Criterion: flag-joint-investigation; Units: decide-joint-investigation's team (联查).
+	Criterion string   `json:"criterion"`
+	Units     []string `json:"units"`
 }
 
 func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
@@ -130,11 +148,47 @@ func (r *actionRequest) validate(key string) (workflows.ActionInput, error) {
 		}
 		in.ServiceMethod = r.ServiceMethod
 	}
+	if r.ReportDue != "" {
+		// A date names the last day: the report is due by the end of it.
+		t, err := parseInstant(r.ReportDue, true)
+		if err != nil {
+			f["report_due"] = err.Error()
+		} else {
+			in.ReportDue = &t
+		}
+	}
+	in.Reached = r.Reached
+	if r.Criterion != "" {
+		if !slices.ContainsFunc(workflows.JointCriteria, func(c workflows.JointCriterion) bool { return c.Code == r.Criterion }) {
+			f["criterion"] = oneOf(jointCriteria())
+		}
+		in.Criterion = r.Criterion
+	}
+	if len(r.Units) > 20 {
+		f["units"] = "at most 20 units"
+	}
+	for _, u := range r.Units {
+		u = strings.TrimSpace(u)
+		if u == "" || len(u) > 64 || !validText(u) {
+			f["units"] = "must be unit codes of at most 64 characters"
+			break
+		}
+		in.Units = append(in.Units, u)
+	}
 	checkIdempotencyKey(key, f)
 	if len(f) > 0 {
 		return in, f
 	}
 	return in, nil
+}
+
+// jointCriteria are the codes of the joint investigation criteria (联查), in seed 002's order.
+func jointCriteria() []string {
+	out := make([]string, len(workflows.JointCriteria))
+	for i, c := range workflows.JointCriteria {
+		out[i] = c.Code
+	}
+	return out
 }
 
 // petitionAction runs one staff or petitioner action as a workflow update and answers the
@@ -225,6 +279,14 @@ func (s *Server) checkReferences(ctx context.Context, in workflows.ActionInput) 
 	if in.Unit != "" {
 		if _, err := s.reg.Unit(ctx, in.Unit); errors.Is(err, register.ErrNotFound) {
 			f["unit"] = "no unit with code " + strconv.Quote(in.Unit)
+		} else if err != nil {
+			return err
+		}
+	}
+	for _, u := range in.Units {
+		if _, err := s.reg.Unit(ctx, u); errors.Is(err, register.ErrNotFound) {
+			f["units"] = "no unit with code " + strconv.Quote(u)
+			break
 		} else if err != nil {
 			return err
 		}

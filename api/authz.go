@@ -143,6 +143,11 @@ func inScope(sc *register.Scope, c register.Case) bool {
 	if ledger == "" {
 		ledger = c.SuggestedUnit
 	}
+	for _, u := range c.InvolvedUnits { // co-handling units, the joint investigation team
+		if slices.Contains(sc.LedgerUnits, u) {
+			return true
+		}
+	}
 	return (ledger != "" && slices.Contains(sc.LedgerUnits, ledger)) ||
 		(c.ReviewUnit != "" && slices.Contains(sc.ReviewUnits, c.ReviewUnit)) ||
 		(c.ReReviewUnit != "" && slices.Contains(sc.ReviewUnits, c.ReReviewUnit))

@@ -669,6 +669,7 @@ func withState(row *register.Case, st workflows.CaseState) {
 	row.Seq, row.Stage = st.Seq, string(st.Stage)
 	row.Unit, row.SuggestedUnit, row.Handler, row.Leader = st.Unit, st.SuggestedUnit, st.Handler, st.Leader
 	row.ReviewUnit, row.ReReviewUnit = st.ReviewUnit, st.ReReviewUnit
+	row.InvolvedUnits = st.InvolvedUnits()
 	row.Overdue, row.EscalationLevel, row.Evaluation = st.Overdue, st.EscalationLevel, st.Evaluation
 	row.AcceptedAt, row.RepliedAt, row.ClosedAt = st.AcceptedAt, st.RepliedAt, st.ClosedAt
 	row.DueAt = nil

@@ -70,7 +70,7 @@ func serviceStaff(p *petition) []Role {
 func serviceUnit(p *petition, _ ActionInput) string { return p.serviceUnit() }
 
 func (p *petition) actions() []action {
-	return []action{
+	return append([]action{
 		{UpdateAccept, rule{[]Stage{StageRegistered}, only(RoleClerk, RoleLeader, RoleSupervisor),
 			// A unit's leader accepts only into their own unit.
 			func(_ *petition, in ActionInput) string { return in.Unit }}, checkAccept, (*petition).accept},
@@ -93,7 +93,7 @@ func (p *petition) actions() []action {
 		// link_repeat is sent by whoever registers the repeat submission (any staff member, as
 		// with registration), and is the one update the system itself may send.
 		{UpdateLinkRepeat, rule{nil, only(RoleClerk, RoleHandler, RoleLeader, RoleSupervisor, RoleReviewer, RoleSystem), nil}, checkLinkRepeat, (*petition).linkRepeat},
-	}
+	}, p.routineActions()...) // routines.go
 }
 
 // registerHandlers installs the query, await_registration and every action update.
@@ -320,7 +320,10 @@ func (p *petition) accept(ctx workflow.Context, in ActionInput) error {
 	}
 	late := p.State.Overdue
 	p.State.Stage = StageHandling
-	p.State.Unit, p.State.Handler, p.State.Leader = in.Unit, in.Handler, in.Leader
+	p.State.Unit, p.State.Handler = in.Unit, in.Handler
+	if in.Leader != "" { // else a leader in charge from registration (包案) stays
+		p.State.Leader = in.Leader
+	}
 	p.State.AcceptedAt = &now
 	p.install(d)
 	details := map[string]any{"unit": in.Unit, "handler": in.Handler, "due": d.Due}
@@ -387,7 +390,10 @@ func (p *petition) withdraw(ctx workflow.Context, in ActionInput) error {
 
 // ---- handling ----
 
-func checkReply(_ *petition, now time.Time, in ActionInput) error {
+func checkReply(p *petition, now time.Time, in ActionInput) error {
+	if why := p.replyWaits(); why != "" {
+		return invalidAction("reply is not allowed yet: %s", why)
+	}
 	if err := need(UpdateReply, "an opinion", in.Opinion); err != nil {
 		return err
 	}
@@ -647,15 +653,30 @@ func checkEvaluate(_ *petition, _ time.Time, in ActionInput) error {
 // evaluate 满意度评价: a satisfied petitioner closes the case at once; a dissatisfied one keeps
 // the window open to ask for (re-)review.
 func (p *petition) evaluate(ctx workflow.Context, in ActionInput) error {
-	p.State.Evaluation = in.Evaluation
-	if err := p.record(ctx, EventEvaluated, in.Actor, map[string]any{"evaluation": in.Evaluation}); err != nil {
+	p.PetitionerEvaluatedAt = workflow.Now(ctx)
+	return p.takeEvaluation(ctx, in.Actor, in.Evaluation, EvaluationByPetitioner)
+}
+
+// takeEvaluation records an evaluation, the petitioner's own or a call-back's (回访), and closes
+// the case unless the petitioner is dissatisfied.
+func (p *petition) takeEvaluation(ctx workflow.Context, actor Actor, evaluation, source string) error {
+	p.State.Evaluation, p.State.EvaluationSource = evaluation, source
+	details := map[string]any{"evaluation": evaluation}
+	if source == EvaluationByCallBack {
+		details["source"] = source
+	}
+	if err := p.record(ctx, EventEvaluated, actor, details); err != nil {
 		return err
 	}
-	if in.Evaluation == EvaluationDissatisfied {
+	if evaluation == EvaluationDissatisfied {
 		return nil
 	}
 	p.close(ctx, StageClosed)
-	return p.record(ctx, EventClosed, in.Actor, map[string]any{"reason": "petitioner " + strings.ReplaceAll(in.Evaluation, "_", " ")})
+	who := "petitioner "
+	if source == EvaluationByCallBack {
+		who = "petitioner (call-back) "
+	}
+	return p.record(ctx, EventClosed, actor, map[string]any{"reason": who + strings.ReplaceAll(evaluation, "_", " ")})
 }
 
 func checkRequestReview(p *petition, _ time.Time, _ ActionInput) error {
@@ -854,7 +875,10 @@ func badText(in ActionInput) string {
 		{"actor.id", in.Actor.ID}, {"actor.name", in.Actor.Name}, {"actor.unit", in.Actor.Unit},
 		{"unit", in.Unit}, {"handler", in.Handler}, {"leader", in.Leader}, {"reason", in.Reason},
 		{"opinion", in.Opinion}, {"outcome", in.Outcome}, {"evaluation", in.Evaluation}, {"channel", in.Channel},
-		{"service_method", in.ServiceMethod},
+		{"service_method", in.ServiceMethod}, {"criterion", in.Criterion},
+	}
+	for _, u := range in.Units {
+		fields = append(fields, struct{ name, v string }{"units", u})
 	}
 	for _, u := range in.Actor.Units {
 		fields = append(fields, struct{ name, v string }{"actor.units", u})

@@ -163,6 +163,9 @@ type Policy struct {
 	// OfficeHours: reminders and notices falling outside them (at night, on a rest day) are
 	// delivered at the start of the next working day. Absent: delivered at once, at any hour.
 	OfficeHours *OfficeHours `json:"office_hours,omitempty"`
+	// LongStandingAfter: a case open this long is proposed for joint investigation as
+	// long-standing (上访老户). Zero: DefaultLongStandingAfter.
+	LongStandingAfter Duration `json:"long_standing_after,omitempty"`
 }
 
 // OfficeHours are an office's working hours on working days, Asia/Shanghai, "HH:MM".
@@ -181,6 +184,9 @@ type PetitionInput struct {
 	// SuggestedUnit is the unit the routing rules point at; the clerk may accept elsewhere.
 	SuggestedUnit string `json:"suggested_unit,omitempty"`
 	GroupSize     int    `json:"group_size,omitempty"`
+	// Leader is the leader in charge 包案领导 from the start, e.g. the leader who received the
+	// petitioner on a reception day (领导接访日); optional.
+	Leader string `json:"leader,omitempty"`
 	// ReceivedAt starts the acceptance clock; RegisteredAt is when the clerk entered it.
 	ReceivedAt   time.Time `json:"received_at"`
 	RegisteredAt time.Time `json:"registered_at"`
@@ -321,6 +327,14 @@ type ActionInput struct {
 	// record_service (required): when and how the written answer reached the petitioner.
 	ServedAt      *time.Time `json:"served_at,omitempty"`
 	ServiceMethod string     `json:"service_method,omitempty"`
+	// ReportDue: assign, review_result (a send-back's new limit): the result report's due instant.
+	ReportDue *time.Time `json:"report_due,omitempty"`
+	// Reached: record_call_back (the petitioner was reached).
+	Reached *bool `json:"reached,omitempty"`
+	// Criterion: flag_joint_investigation (JointCriteria, a supervisor's one).
+	Criterion string `json:"criterion,omitempty"`
+	// Units: decide_joint_investigation (the team's units).
+	Units []string `json:"units,omitempty"`
 }
 
 // Evaluations 满意度评价.
@@ -398,6 +412,14 @@ type CaseState struct {
 	ServiceMethod string     `json:"service_method,omitempty"`
 	// Warnings are the early-warning rules (预警) that fired on the case, each once, in order.
 	Warnings []string `json:"warnings,omitempty"`
+	// EvaluationSource: who gave Evaluation (EvaluationBy*); empty without one.
+	EvaluationSource string `json:"evaluation_source,omitempty"`
+	// Assignment 交办, CallBacks 回访, CoUnits 成员单位 and Joint 联查: the bureau's routines on the
+	// case (see "The bureau's routines" below); empty when none ran.
+	Assignment *Assignment         `json:"assignment,omitempty"`
+	CallBacks  []CallBack          `json:"call_backs,omitempty"`
+	CoUnits    []CoUnit            `json:"co_units,omitempty"`
+	Joint      *JointInvestigation `json:"joint_investigation,omitempty"`
 	// Seq is the transition sequence: it rises by one with every recorded event.
 	Seq int64 `json:"seq"`
 }
@@ -778,4 +800,209 @@ type ScreeningTransition struct {
 	Report   *ScreeningUnit     `json:"report,omitempty"`
 	Disputes []ScreeningDispute `json:"disputes,omitempty"`
 	Note     string             `json:"note,omitempty"`
+}
+
+// ---- The bureau's routines on a case (seeds 001–003, DOMAIN.md) ----
+//
+// Assignment with a result report (交办), call-backs (回访), co-handling units (牵头 + 成员单位),
+// joint investigation (联查) and the leader in charge from a reception day (包案). Each is a set of
+// action updates on the case's own workflow; their state is part of CaseState.
+
+// Routine updates.
+const (
+	// UpdateAssign 交办: the petition office assigns the handling unit the case and requires its
+	// result report by ReportDue (default: the handling deadline); Opinion carries the office's
+	// instructions. Supervisors, while the case is handled.
+	UpdateAssign = "assign"
+	// UpdateReportResult 办理结果报告: the handling unit reports its result (Opinion) to the office.
+	UpdateReportResult = "report_result"
+	// UpdateReviewResult 审核: the office accepts the result report (Approved true) or sends it back
+	// with reasons (Approved false, Reason; optionally a new ReportDue). The reply to the
+	// petitioner waits until a report is accepted.
+	UpdateReviewResult = "review_result"
+	// UpdateRecordCallBack 回访: staff called the petitioner after the answer: Reached, and when
+	// reached the petitioner's Evaluation and notes (Reason). A reached call-back's evaluation
+	// counts as the evaluation when the petitioner has not evaluated themselves.
+	UpdateRecordCallBack = "record_call_back"
+	// UpdateAddCoUnit adds a co-handling unit 成员单位 (Unit) with its part (Opinion) to the case the
+	// handling unit leads (牵头单位). Supervisors and the lead unit's leaders, while handled.
+	UpdateAddCoUnit = "add_co_unit"
+	// UpdateCoReply: a co-handling unit's reply to the lead unit on its part (Opinion). The lead's
+	// reply to the petitioner waits for every co-handling unit's.
+	UpdateCoReply = "co_reply"
+	// UpdateFlagJoint sets a joint-investigation criterion (Criterion, one set by a supervisor,
+	// see JointCriteria) with a reason.
+	UpdateFlagJoint = "flag_joint_investigation"
+	// UpdateDecideJoint: a leader of the petition office (or above it) approves a flagged case
+	// into joint investigation with its team of units (Units; the handling unit leads), or
+	// declines it (Approved false, Reason).
+	UpdateDecideJoint = "decide_joint_investigation"
+	// UpdateRecordJointFindings: the team's findings (Opinion), by a team unit's handlers or
+	// leaders or a supervisor; the joint investigation is concluded.
+	UpdateRecordJointFindings = "record_joint_findings"
+	// UpdateAssignLeader 包案: a leader takes charge of the case (Leader), e.g. a leader who
+	// received the petitioner on a reception day (领导接访日). Clerks, supervisors and leaders.
+	UpdateAssignLeader = "assign_leader"
+)
+
+// Routine events.
+const (
+	EventAssigned            = "assigned"            // 交办
+	EventResultReported      = "result_reported"     // the unit's result report
+	EventResultReviewed      = "result_reviewed"     // accepted or sent back (details approved, reason)
+	EventAssignmentOverdue   = "assignment_overdue"  // the result report is overdue
+	EventCallBackRecorded    = "call_back_recorded"  // 回访
+	EventCoUnitAdded         = "co_unit_added"       // a co-handling unit and its part
+	EventCoReplied           = "co_replied"          // a co-handling unit's reply to the lead
+	EventJointFlagged        = "joint_flagged"       // a supervisor set a criterion
+	EventJointDecided        = "joint_decided"       // approved (team) or declined
+	EventJointFindings       = "joint_findings"      // the team's findings; concluded
+	EventLeaderAssigned      = "leader_assigned"     // 包案
+	DetailJointProposed      = "joint_proposed"      // details of any event: criteria proposed with it
+	NoticeAssignment         = "assignment"          // notices of the assignment routine
+	NoticeJointInvestigation = "joint_investigation" // notices of the joint investigation routine
+	NoticeCallBackDue        = "call_back"           // reserved: a call-back reminder
+)
+
+// Assignment statuses.
+const (
+	AssignmentAwaiting = "awaiting_report" // waiting for the unit's result report (also after a send-back)
+	AssignmentReported = "reported"        // the report waits for the office's review
+	AssignmentAccepted = "accepted"        // the office accepted it: the reply may go out
+)
+
+// Assignment is the petition office's assignment 交办 of a case, with its result reports.
+type Assignment struct {
+	By           Actor     `json:"by"`
+	At           time.Time `json:"at"`
+	Instructions string    `json:"instructions"`
+	// ReportDue: the unit's result report is due by then; Overdue once it passed without one.
+	ReportDue time.Time      `json:"report_due"`
+	Status    string         `json:"status"`
+	Overdue   bool           `json:"overdue"`
+	Reports   []ResultReport `json:"reports,omitempty"`
+}
+
+// ResultReport is one result report of the unit and the office's review of it.
+type ResultReport struct {
+	Opinion    string     `json:"opinion"`
+	By         Actor      `json:"by"`
+	At         time.Time  `json:"at"`
+	Accepted   *bool      `json:"accepted,omitempty"` // nil until reviewed
+	Reason     string     `json:"reason,omitempty"`   // why it was sent back
+	ReviewedBy *Actor     `json:"reviewed_by,omitempty"`
+	ReviewedAt *time.Time `json:"reviewed_at,omitempty"`
+}
+
+// CallBack is one call-back 回访 to the petitioner after an answer.
+type CallBack struct {
+	At      time.Time `json:"at"`
+	By      Actor     `json:"by"`
+	Reached bool      `json:"reached"`
+	// Evaluation: the petitioner's opinion when reached (Evaluation*).
+	Evaluation string `json:"evaluation,omitempty"`
+	Notes      string `json:"notes,omitempty"`
+}
+
+// Where a case's evaluation came from.
+const (
+	EvaluationByPetitioner = "petitioner" // the petitioner evaluated (online, by query code)
+	EvaluationByCallBack   = "call_back"  // a reached call-back's evaluation counted
+)
+
+// CoUnit is a co-handling unit 成员单位 of a case led by the handling unit 牵头单位.
+type CoUnit struct {
+	Unit      string     `json:"unit"`
+	Part      string     `json:"part"`
+	AddedBy   Actor      `json:"added_by"`
+	AddedAt   time.Time  `json:"added_at"`
+	Reply     string     `json:"reply,omitempty"`
+	RepliedBy *Actor     `json:"replied_by,omitempty"`
+	RepliedAt *time.Time `json:"replied_at,omitempty"`
+}
+
+// Joint investigation criteria 联查范围 (seed 002's eight, in its order). Those marked Auto
+// in JointCriteria are proposed by the workflow from what it sees; the others are set by a
+// supervisor with a reason (UpdateFlagJoint).
+const (
+	JointUrgentRisk          = "urgent_risk"           // 1 情况紧急，易造成集体访或不良影响
+	JointSkipGroupLong       = "skip_group_long"       // 2 越级访、集体访、上访老户 (auto)
+	JointMisconduct          = "misconduct"            // 3 群体性事件及干部严重违纪违法
+	JointRepeatAfterHandling = "repeat_after_handling" // 4 已作处理仍不服或重信重访 (auto)
+	JointAssignmentOverdue   = "assignment_overdue"    // 5 交办件逾期未报结果 (auto)
+	JointRecusal             = "recusal"               // 6 应回避或难以核实
+	JointUnitRequest         = "unit_request"          // 7 基层要求并经领导认定
+	JointLeaderQuick         = "leader_quick"          // 8 领导交办需快查快结
+)
+
+// JointCriterion describes one criterion: Auto ones the workflow proposes itself.
+type JointCriterion struct {
+	Code string `json:"code"`
+	No   int    `json:"no"`
+	Auto bool   `json:"auto"`
+}
+
+// JointCriteria are the eight criteria in seed 002's order.
+var JointCriteria = []JointCriterion{
+	{JointUrgentRisk, 1, false}, {JointSkipGroupLong, 2, true}, {JointMisconduct, 3, false},
+	{JointRepeatAfterHandling, 4, true}, {JointAssignmentOverdue, 5, true}, {JointRecusal, 6, false},
+	{JointUnitRequest, 7, false}, {JointLeaderQuick, 8, false},
+}
+
+// Joint investigation statuses.
+const (
+	JointProposed  = "proposed"  // flagged (by the system or a supervisor): a leader decides
+	JointApproved  = "approved"  // in joint investigation: the team investigates
+	JointDeclined  = "declined"  // a leader declined; a new criterion proposes it again
+	JointConcluded = "concluded" // the team's findings are recorded
+)
+
+// DefaultLongStandingAfter: a petition open this long counts as long-standing (上访老户, criterion
+// 2) unless the policy says otherwise (Policy.LongStandingAfter).
+const DefaultLongStandingAfter = 180 * 24 * time.Hour
+
+// JointFlag is one criterion set on a case.
+type JointFlag struct {
+	Criterion string    `json:"criterion"`
+	Auto      bool      `json:"auto"`
+	Reason    string    `json:"reason"`
+	By        string    `json:"by"` // staff ID; "system" for proposals
+	At        time.Time `json:"at"`
+}
+
+// JointInvestigation is a case's joint investigation 联查: its criteria, the leader's decision,
+// the team and its findings.
+type JointInvestigation struct {
+	Flags      []JointFlag `json:"flags"`
+	Status     string      `json:"status"`
+	Team       []string    `json:"team,omitempty"`
+	DecidedBy  *Actor      `json:"decided_by,omitempty"`
+	DecidedAt  *time.Time  `json:"decided_at,omitempty"`
+	Reason     string      `json:"reason,omitempty"`
+	Findings   string      `json:"findings,omitempty"`
+	FindingsBy *Actor      `json:"findings_by,omitempty"`
+	FindingsAt *time.Time  `json:"findings_at,omitempty"`
+}
+
+// InvolvedUnits are the units besides the handling unit that work on a case: its co-handling
+// units and its joint investigation team. Their staff see the case.
+func (s CaseState) InvolvedUnits() []string {
+	var out []string
+	add := func(u string) {
+		for _, x := range out {
+			if x == u {
+				return
+			}
+		}
+		out = append(out, u)
+	}
+	for _, c := range s.CoUnits {
+		add(c.Unit)
+	}
+	if s.Joint != nil {
+		for _, u := range s.Joint.Team {
+			add(u)
+		}
+	}
+	return out
 }

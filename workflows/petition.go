@@ -84,6 +84,7 @@ func (p *petition) restore(ctx workflow.Context, carry json.RawMessage) error {
 		p.CalendarPending = false
 		p.calendarSignals++
 	}
+	p.watchAssignment(ctx) // an assignment's result report still awaited (routines.go)
 	return p.publish(ctx)
 }
 
@@ -158,6 +159,9 @@ type petition struct {
 	AnsweredAt time.Time `json:"answered_at,omitzero"`
 	// Deferral is the calendar's placement of the step armed last (office hours, working days).
 	Deferral *deferral `json:"deferral,omitempty"`
+	// PetitionerEvaluatedAt: when the petitioner last evaluated themselves (a call-back's
+	// evaluation counts only for an answer they have not evaluated).
+	PetitionerEvaluatedAt time.Time `json:"petitioner_evaluated_at,omitzero"`
 
 	// mu serialises actions, ladder steps and calendar recomputations: each of them awaits
 	// activities, and two of them interleaving would break the one-event-at-a-time register.
@@ -176,6 +180,8 @@ type petition struct {
 	noticeDecided, noticeLocal bool
 	// warn remembers the "warnings" version decision of this run (warning.go).
 	warn warnState
+	// assignGen rises when an assignment's report limit changes (routines.go).
+	assignGen int
 	// handingOver: the run is about to continue as new; actions stop waiting for the register.
 	handingOver bool
 	// cancelRequests counts requests to cancel the workflow (at most one: a cancellation is
@@ -204,6 +210,7 @@ func newPetition(ctx workflow.Context, in PetitionInput) *petition {
 			Topic:         in.Topic,
 			Unit:          in.SuggestedUnit,
 			SuggestedUnit: in.SuggestedUnit,
+			Leader:        in.Leader,
 			ReceivedAt:    in.ReceivedAt,
 			RegisteredAt:  in.RegisteredAt,
 		},
@@ -436,6 +443,7 @@ func (p *petition) record(ctx workflow.Context, typ string, actor Actor, details
 	if recordHook != nil {
 		recordHook(ctx, typ, details)
 	}
+	details = p.proposeJoint(workflow.Now(ctx), typ, details) // joint investigation (routines.go)
 	p.State.Seq++
 	p.gen++
 	ev := Event{Seq: p.State.Seq, Type: typ, At: workflow.Now(ctx), Actor: actor, Details: details}

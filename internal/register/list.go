@@ -330,7 +330,8 @@ func scopeCondition(sc *Scope, args pgx.NamedArgs) string {
 	var arms []string
 	if len(sc.LedgerUnits) > 0 {
 		args["scope_ledger"] = sc.LedgerUnits
-		arms = append(arms, "ledger_unit = ANY(@scope_ledger)")
+		// Co-handling units and joint investigation teams see the case too (0012, GIN index).
+		arms = append(arms, "ledger_unit = ANY(@scope_ledger)", "involved_units && @scope_ledger::text[]")
 	}
 	if len(sc.ReviewUnits) > 0 {
 		args["scope_review"] = sc.ReviewUnits

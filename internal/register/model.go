@@ -105,6 +105,15 @@ type Case struct {
 	// at some point; they never revert, for the review-rate statistics.
 	ReviewRequested   bool `json:"review_requested"`
 	ReReviewRequested bool `json:"re_review_requested"`
+	// The bureau's routines as last projected (routines.go): Routines holds the workflow's
+	// assignment, call_backs, co_units and joint_investigation; the rest are their columns.
+	Routines         json.RawMessage `json:"routines,omitempty"`
+	InvolvedUnits    []string        `json:"involved_units,omitempty"`
+	EvaluationSource string          `json:"evaluation_source,omitempty"`
+	CallBacks        int             `json:"call_backs"`
+	AssignmentStatus string          `json:"assignment_status,omitempty"`
+	JointStatus      string          `json:"joint_status,omitempty"`
+	JointCriteria    []string        `json:"joint_criteria,omitempty"`
 }
 
 // Unit is a department or agency; Parent is the next-higher agency used for review and
@@ -180,8 +189,9 @@ type ListFilter struct {
 }
 
 // Scope is the set of cases a reader may see: those whose ledger unit (the handling unit, or
-// the routed unit before acceptance) is in LedgerUnits, or whose review or re-review unit is
-// in ReviewUnits. An empty Scope sees nothing.
+// the routed unit before acceptance) or one of whose involved units (co-handling units, joint
+// investigation team) is in LedgerUnits, or whose review or re-review unit is in ReviewUnits.
+// An empty Scope sees nothing.
 type Scope struct {
 	LedgerUnits []string
 	ReviewUnits []string

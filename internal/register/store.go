@@ -78,19 +78,24 @@ const caseColumns = `case_no, query_code, channel, category, topic, content, loc
 	policy, suggested_unit, unit, handler, leader, review_unit, re_review_unit, stage, overdue,
 	escalation_level, registered_by, received_at, registered_at, accepted_at, due_at, replied_at,
 	closed_at, on_time, evaluation, repeat_count, seq, attachments, deadline, updated_at,
-	replied_late, review_requested, re_review_requested`
+	replied_late, review_requested, re_review_requested, routines, involved_units,
+	evaluation_source, call_backs, assignment_status, joint_status, joint_criteria`
 
 func scanCase(row pgx.Row) (Case, error) {
 	var c Case
-	var deadline []byte
+	var deadline, routines []byte
 	err := row.Scan(&c.CaseNo, &c.QueryCode, &c.Channel, &c.Category, &c.Topic, &c.Content,
 		&c.Location, &c.GroupSize, &c.Policy, &c.SuggestedUnit, &c.Unit, &c.Handler, &c.Leader,
 		&c.ReviewUnit, &c.ReReviewUnit, &c.Stage, &c.Overdue, &c.EscalationLevel, &c.RegisteredBy,
 		&c.ReceivedAt, &c.RegisteredAt, &c.AcceptedAt, &c.DueAt, &c.RepliedAt, &c.ClosedAt,
 		&c.OnTime, &c.Evaluation, &c.RepeatCount, &c.Seq, &c.Attachments, &deadline, &c.UpdatedAt,
-		&c.RepliedLate, &c.ReviewRequested, &c.ReReviewRequested)
+		&c.RepliedLate, &c.ReviewRequested, &c.ReReviewRequested, &routines, &c.InvolvedUnits,
+		&c.EvaluationSource, &c.CallBacks, &c.AssignmentStatus, &c.JointStatus, &c.JointCriteria)
 	if len(deadline) > 0 {
 		c.Deadline = json.RawMessage(deadline)
+	}
+	if len(routines) > 0 && string(routines) != "null" {
+		c.Routines = json.RawMessage(routines)
 	}
 	return c, err
 }
@@ -522,6 +527,7 @@ func (s *Store) ApplyTransition(ctx context.Context, tr workflows.Transition) er
 		}
 		details = b
 	}
+	rt := routinesOf(st)
 	reviewRequested := ev.Type == workflows.EventReviewRequested ||
 		st.Stage == workflows.StageReview || st.Stage == workflows.StageReviewed ||
 		st.Stage == workflows.StageReReview || ev.Type == workflows.EventReReviewRequested
@@ -564,6 +570,11 @@ func (s *Store) ApplyTransition(ctx context.Context, tr workflows.Transition) er
 				due_at = @due_at, deadline = @deadline, on_time = @on_time,
 				replied_late = @replied_late, evaluation = @evaluation,
 				repeat_count = @repeat_count, extension_pending = @extension_pending,
+				routines = @routines, involved_units = @involved_units,
+				evaluation_source = @evaluation_source, call_backs = @call_backs,
+				call_back_reached = @call_back_reached, assignment_status = @assignment_status,
+				assignment_overdue = @assignment_overdue, joint_status = @joint_status,
+				joint_criteria = @joint_criteria,
 				seq = @seq, updated_at = now()
 			WHERE case_no = @case_no AND seq < @seq`, pgx.NamedArgs{
 			"case_no": st.CaseNo, "stage": string(st.Stage), "policy": st.Policy,
@@ -576,6 +587,10 @@ func (s *Store) ApplyTransition(ctx context.Context, tr workflows.Transition) er
 			"due_at": dueAt, "deadline": deadline, "on_time": onTime,
 			"replied_late": st.RepliedLate, "evaluation": st.Evaluation,
 			"repeat_count": st.RepeatCount, "extension_pending": st.PendingExtension != nil,
+			"routines": rt.json, "involved_units": rt.involved, "evaluation_source": st.EvaluationSource,
+			"call_backs": len(st.CallBacks), "call_back_reached": rt.reached,
+			"assignment_status": rt.assignmentStatus, "assignment_overdue": rt.assignmentOverdue,
+			"joint_status": rt.jointStatus, "joint_criteria": rt.jointCriteria,
 			"seq": st.Seq,
 		}); err != nil {
 			return fmt.Errorf("update case %s to seq %d: %w", st.CaseNo, st.Seq, err)
