@@ -40,6 +40,12 @@ const (
 	// Monthly dispute screening (矛盾纠纷排查): a unit's report status and a form line's kind.
 	KindScreeningStatus = "screening_status"
 	KindDisputeKind     = "dispute_kind"
+	// The bureau's routines on a case: joint investigation (联查) criteria and statuses, the
+	// assignment's (交办) status, where an evaluation came from.
+	KindJointCriterion   = "joint_criterion"
+	KindJointStatus      = "joint_status"
+	KindAssignmentStatus = "assignment_status"
+	KindEvaluationSource = "evaluation_source"
 )
 
 var table = map[string]map[string]term{
@@ -115,6 +121,42 @@ var table = map[string]map[string]term{
 		workflows.EventReportMissed:        {"逾期未报", "screening report missed"},
 		workflows.EventRoundClosed:         {"矛盾纠纷排查结束", "screening round closed"},
 		workflows.EventDisputeCase:         {"矛盾纠纷转为信访事项", "dispute made a case"},
+		workflows.EventAssigned:            {"交办", "assigned"},
+		workflows.EventResultReported:      {"报送办理结果", "result reported"},
+		workflows.EventResultReviewed:      {"审核办理结果", "result reviewed"},
+		workflows.EventAssignmentOverdue:   {"交办件逾期未报结果", "result report overdue"},
+		workflows.EventCallBackRecorded:    {"回访", "call-back recorded"},
+		workflows.EventCoUnitAdded:         {"增加协办单位", "co-handling unit added"},
+		workflows.EventCoReplied:           {"协办单位回复", "co-handling unit replied"},
+		workflows.EventJointFlagged:        {"列入联查范围", "joint investigation criterion set"},
+		workflows.EventJointDecided:        {"联查审批", "joint investigation decided"},
+		workflows.EventJointFindings:       {"联查结论", "joint investigation findings"},
+		workflows.EventLeaderAssigned:      {"领导包案", "leader in charge assigned"},
+	},
+	KindJointCriterion: {
+		workflows.JointUrgentRisk:          {"情况紧急，易引发集体访或不良影响", "urgent risk of a group petition"},
+		workflows.JointSkipGroupLong:       {"越级访、集体访、上访老户", "skip-level, group or long-standing petition"},
+		workflows.JointMisconduct:          {"群体性事件或干部严重违纪违法", "mass incident or serious misconduct by officials"},
+		workflows.JointRepeatAfterHandling: {"已作处理仍不服或重信重访", "repeat petition after handling"},
+		workflows.JointAssignmentOverdue:   {"交办件逾期未报结果", "assigned case overdue without a result"},
+		workflows.JointRecusal:             {"应回避或难以核实", "recusal or cannot be verified locally"},
+		workflows.JointUnitRequest:         {"基层要求并经领导认定", "requested by the unit, approved by a leader"},
+		workflows.JointLeaderQuick:         {"领导交办需快查快结", "assigned by a leader for a quick result"},
+	},
+	KindJointStatus: {
+		workflows.JointProposed:  {"拟联查", "proposed"},
+		workflows.JointApproved:  {"联查中", "in joint investigation"},
+		workflows.JointDeclined:  {"不予联查", "declined"},
+		workflows.JointConcluded: {"联查已结", "concluded"},
+	},
+	KindAssignmentStatus: {
+		workflows.AssignmentAwaiting: {"待报办理结果", "awaiting the result report"},
+		workflows.AssignmentReported: {"办理结果待审核", "result report to review"},
+		workflows.AssignmentAccepted: {"办理结果已审核通过", "result report accepted"},
+	},
+	KindEvaluationSource: {
+		workflows.EvaluationByPetitioner: {"信访人评价", "by the petitioner"},
+		workflows.EvaluationByCallBack:   {"回访评价", "by call-back"},
 	},
 	KindScreeningStatus: {
 		workflows.ReportPending: {"未报送", "not filed yet"},
@@ -158,24 +200,34 @@ var table = map[string]map[string]term{
 		workflows.OutcomeRevise: {"撤销或变更", "revise"},
 	},
 	KindAction: {
-		workflows.UpdateAccept:           {"受理", "accept"},
-		workflows.UpdateReject:           {"不予受理", "reject"},
-		workflows.UpdateForward:          {"转送", "forward"},
-		workflows.UpdateWithdraw:         {"撤回", "withdraw"},
-		workflows.UpdateReply:            {"答复", "reply"},
-		workflows.UpdateRequestExtension: {"申请延期", "request extension"},
-		workflows.UpdateDecideExtension:  {"审批延期", "decide extension"},
-		workflows.UpdateReassign:         {"改派", "reassign"},
-		workflows.UpdatePause:            {"中止计时", "pause clock"},
-		workflows.UpdateResume:           {"恢复计时", "resume clock"},
-		workflows.UpdateSupervise:        {"督办", "supervise"},
-		workflows.UpdateEvaluate:         {"满意度评价", "evaluate"},
-		workflows.UpdateRequestReview:    {"申请复查", "request review"},
-		workflows.UpdateReviewDecision:   {"复查决定", "review decision"},
-		workflows.UpdateRequestReReview:  {"申请复核", "request re-review"},
-		workflows.UpdateReReviewDecision: {"复核决定", "re-review decision"},
-		workflows.UpdateLinkRepeat:       {"重复信访并案", "link repeat"},
-		workflows.UpdateRecordService:    {"登记送达", "record service"},
+		workflows.UpdateAccept:              {"受理", "accept"},
+		workflows.UpdateReject:              {"不予受理", "reject"},
+		workflows.UpdateForward:             {"转送", "forward"},
+		workflows.UpdateWithdraw:            {"撤回", "withdraw"},
+		workflows.UpdateReply:               {"答复", "reply"},
+		workflows.UpdateRequestExtension:    {"申请延期", "request extension"},
+		workflows.UpdateDecideExtension:     {"审批延期", "decide extension"},
+		workflows.UpdateReassign:            {"改派", "reassign"},
+		workflows.UpdatePause:               {"中止计时", "pause clock"},
+		workflows.UpdateResume:              {"恢复计时", "resume clock"},
+		workflows.UpdateSupervise:           {"督办", "supervise"},
+		workflows.UpdateEvaluate:            {"满意度评价", "evaluate"},
+		workflows.UpdateRequestReview:       {"申请复查", "request review"},
+		workflows.UpdateReviewDecision:      {"复查决定", "review decision"},
+		workflows.UpdateRequestReReview:     {"申请复核", "request re-review"},
+		workflows.UpdateReReviewDecision:    {"复核决定", "re-review decision"},
+		workflows.UpdateLinkRepeat:          {"重复信访并案", "link repeat"},
+		workflows.UpdateRecordService:       {"登记送达", "record service"},
+		workflows.UpdateAssign:              {"交办", "assign"},
+		workflows.UpdateReportResult:        {"报送办理结果", "report result"},
+		workflows.UpdateReviewResult:        {"审核办理结果", "review result"},
+		workflows.UpdateAddCoUnit:           {"增加协办单位", "add co-handling unit"},
+		workflows.UpdateCoReply:             {"协办回复", "co-handling reply"},
+		workflows.UpdateRecordCallBack:      {"登记回访", "record call-back"},
+		workflows.UpdateFlagJoint:           {"列入联查范围", "flag for joint investigation"},
+		workflows.UpdateDecideJoint:         {"审批联查", "decide joint investigation"},
+		workflows.UpdateRecordJointFindings: {"登记联查结论", "record joint findings"},
+		workflows.UpdateAssignLeader:        {"领导包案", "assign leader in charge"},
 	},
 	KindStepKind: {
 		string(calendar.StepStart):         {"起算日（不计入）", "start (not counted)"},
