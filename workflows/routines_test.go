@@ -16,7 +16,6 @@ import (
 // officeLeader leads the petition office that registered the cases (clerk's unit).
 var officeLeader = workflows.Actor{ID: "registry-leader", Role: workflows.RoleLeader, Unit: "registry"}
 
-
 // The assignment's review loop: the unit reports, the office sends the report back with
 // reasons, the unit reports again, the office accepts it; only then may the reply go out.
 func TestAssignmentReviewLoop(t *testing.T) {
