@@ -24,7 +24,14 @@ var listParams = []string{
 	"stage", "unit", "category", "channel", "overdue", "extension_pending", "due_before", "due_after",
 	"escalation_level", "handler", "leader", "registered_by", "registered_after",
 	"registered_before", "q", "limit", "cursor", "count", "format", "warning",
+	"joint", "assignment", "involved_unit",
 }
+
+// The bureau's routines (交办, 联查): the statuses the list filters on.
+var (
+	jointStatuses      = []string{workflows.JointProposed, workflows.JointApproved, workflows.JointDeclined, workflows.JointConcluded}
+	assignmentStatuses = []string{workflows.AssignmentAwaiting, workflows.AssignmentReported, workflows.AssignmentAccepted}
+)
 
 // List answer formats: JSON pages, or the whole list as a download (exports.go).
 const (
@@ -74,6 +81,17 @@ func listFilter(c *gin.Context) (register.ListFilter, listOptions, error) {
 	}
 	if lf.Warning = q.Get("warning"); lf.Warning != "" && !contains(warning.Codes, lf.Warning) {
 		f["warning"] = oneOf(warning.Codes) // early warning (预警): cases with this rule's warning
+	}
+	// The bureau's routines: joint investigation (联查) and assignment (交办) statuses, and the
+	// cases a unit co-handles or investigates jointly (its staff's queue).
+	if lf.JointStatus = q.Get("joint"); lf.JointStatus != "" && !contains(jointStatuses, lf.JointStatus) {
+		f["joint"] = oneOf(jointStatuses)
+	}
+	if lf.AssignmentStatus = q.Get("assignment"); lf.AssignmentStatus != "" && !contains(assignmentStatuses, lf.AssignmentStatus) {
+		f["assignment"] = oneOf(assignmentStatuses)
+	}
+	if lf.InvolvedUnit = q.Get("involved_unit"); len(lf.InvolvedUnit) > 64 || !validText(lf.InvolvedUnit) {
+		f["involved_unit"] = "is not a unit code"
 	}
 	if msg := textProblem(lf.Text, 200); msg != "" {
 		f["q"] = msg

@@ -5,10 +5,13 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/petitions/petitions/workflows"
 )
 
 // List limits.
@@ -47,6 +50,12 @@ func decodeCursor(s string) (cursor, error) {
 	}
 	return c, nil
 }
+
+// The statuses the routines' filters take (ListFilter.JointStatus, AssignmentStatus).
+var (
+	jointStatuses      = []string{workflows.JointProposed, workflows.JointApproved, workflows.JointDeclined, workflows.JointConcluded}
+	assignmentStatuses = []string{workflows.AssignmentAwaiting, workflows.AssignmentReported, workflows.AssignmentAccepted}
+)
 
 // escapeLike quotes LIKE's wildcards so user text matches literally.
 func escapeLike(s string) string {
@@ -206,6 +215,25 @@ func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArg
 	if f.Warning != "" { // early warning (warning.go)
 		where = append(where, "EXISTS (SELECT 1 FROM warnings w WHERE w.case_no = cases.case_no AND w.rule = @warning)")
 		args["warning"] = f.Warning
+	}
+	// The routines' statuses are inlined like the booleans (after checking them against the
+	// workflow's codes), so the partial indexes of 0012 (WHERE … <> '') apply to a generic plan.
+	if f.JointStatus != "" {
+		if !slices.Contains(jointStatuses, f.JointStatus) {
+			return nil, nil, fmt.Errorf("%w: joint investigation status %q", ErrInvalidInput, f.JointStatus)
+		}
+		where = append(where, "joint_status = '"+f.JointStatus+"'")
+	}
+	if f.AssignmentStatus != "" {
+		if !slices.Contains(assignmentStatuses, f.AssignmentStatus) {
+			return nil, nil, fmt.Errorf("%w: assignment status %q", ErrInvalidInput, f.AssignmentStatus)
+		}
+		where = append(where, "assignment_status = '"+f.AssignmentStatus+"'")
+	}
+	if f.InvolvedUnit != "" {
+		// @> on the array: the GIN index of 0012 (cases_involved_units_idx).
+		where = append(where, "involved_units @> ARRAY[@involved_unit]::text[]")
+		args["involved_unit"] = f.InvolvedUnit
 	}
 	if f.DueAfter != nil {
 		where = append(where, "due_at IS NOT NULL", sortKey+" >= @due_after")

@@ -152,3 +152,120 @@ func TestListFiltersAndKeysetPagination(t *testing.T) {
 		}
 	}
 }
+
+// The routines' filters (0012): joint investigation status (联查), assignment status (交办) and
+// the involved units (co-handling units, the joint investigation team), alone, combined with
+// others and with a unit's scope, counted and paged; unknown statuses are refused.
+func TestListRoutineFilters(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t)
+	accepted := day(3, 3)
+	type row struct {
+		no, joint, assignment string
+		involved              []string
+	}
+	var all []row
+	for i := range 24 {
+		c := mustRegister(t, s, register.NewCase{Topic: fmt.Sprintf("routine %d", i)})
+		st := stateOf(c)
+		st.Stage, st.Unit, st.AcceptedAt = workflows.StageHandling, "construction", &accepted
+		st.Deadline = &workflows.Deadline{Clock: workflows.ClockHandling, Due: day(4, 1).Add(time.Duration(i) * time.Hour)}
+		r := row{no: c.CaseNo}
+		if i%3 == 0 {
+			r.joint = []string{workflows.JointProposed, workflows.JointApproved, workflows.JointDeclined, workflows.JointConcluded}[(i/3+i/12)%4]
+			st.Joint = &workflows.JointInvestigation{Status: r.joint,
+				Flags: []workflows.JointFlag{{Criterion: workflows.JointSkipGroupLong, Auto: true, By: "system", At: accepted}}}
+			if r.joint == workflows.JointApproved || r.joint == workflows.JointConcluded {
+				st.Joint.Team = []string{"construction", "land"}
+			}
+		}
+		if i%4 == 0 {
+			r.assignment = []string{workflows.AssignmentAwaiting, workflows.AssignmentReported, workflows.AssignmentAccepted}[i/4%3]
+			st.Assignment = &workflows.Assignment{By: workflows.Actor{ID: "supervisor.zhao", Role: workflows.RoleSupervisor},
+				At: accepted, Instructions: "限期报结果", ReportDue: day(3, 20), Status: r.assignment}
+		}
+		if i%5 == 0 {
+			st.CoUnits = []workflows.CoUnit{{Unit: "health", Part: "核查医疗费用", AddedAt: accepted}}
+		}
+		r.involved = st.InvolvedUnits()
+		apply(t, s, 2, workflows.EventAccepted, st)
+		all = append(all, r)
+	}
+	want := func(keep func(row) bool) []string {
+		var out []string
+		for _, r := range all { // registered in case number order, due in the same order
+			if keep(r) {
+				out = append(out, r.no)
+			}
+		}
+		return out
+	}
+	list := func(f register.ListFilter) []string {
+		t.Helper()
+		var got []string
+		for {
+			p, err := s.List(ctx, f)
+			if err != nil {
+				t.Fatalf("List(%+v): %v", f, err)
+			}
+			for _, c := range p.Cases {
+				got = append(got, c.CaseNo)
+			}
+			if p.NextCursor == "" {
+				return got
+			}
+			f.Cursor = p.NextCursor
+		}
+	}
+	scope := &register.Scope{LedgerUnits: []string{"land"}}
+	for _, tc := range []struct {
+		name string
+		f    register.ListFilter
+		keep func(row) bool
+	}{
+		{"proposed", register.ListFilter{JointStatus: workflows.JointProposed, Limit: 1}, func(r row) bool { return r.joint == workflows.JointProposed }},
+		{"approved", register.ListFilter{JointStatus: workflows.JointApproved}, func(r row) bool { return r.joint == workflows.JointApproved }},
+		{"declined", register.ListFilter{JointStatus: workflows.JointDeclined}, func(r row) bool { return r.joint == workflows.JointDeclined }},
+		{"concluded", register.ListFilter{JointStatus: workflows.JointConcluded}, func(r row) bool { return r.joint == workflows.JointConcluded }},
+		{"awaiting report", register.ListFilter{AssignmentStatus: workflows.AssignmentAwaiting, Limit: 1}, func(r row) bool { return r.assignment == workflows.AssignmentAwaiting }},
+		{"reported", register.ListFilter{AssignmentStatus: workflows.AssignmentReported}, func(r row) bool { return r.assignment == workflows.AssignmentReported }},
+		{"accepted", register.ListFilter{AssignmentStatus: workflows.AssignmentAccepted}, func(r row) bool { return r.assignment == workflows.AssignmentAccepted }},
+		{"co-handled by health", register.ListFilter{InvolvedUnit: "health", Limit: 2}, func(r row) bool { return slices.Contains(r.involved, "health") }},
+		{"team with land", register.ListFilter{InvolvedUnit: "land"}, func(r row) bool { return slices.Contains(r.involved, "land") }},
+		{"the lead unit, on the team", register.ListFilter{InvolvedUnit: "construction"}, func(r row) bool {
+			return slices.Contains(r.involved, "construction") // the team lists the lead unit too
+		}},
+		{"no such unit", register.ListFilter{InvolvedUnit: "education"}, func(row) bool { return false }},
+		{"combined", register.ListFilter{JointStatus: workflows.JointApproved, InvolvedUnit: "land", AssignmentStatus: workflows.AssignmentAwaiting},
+			func(r row) bool {
+				return r.joint == workflows.JointApproved && r.assignment == workflows.AssignmentAwaiting && slices.Contains(r.involved, "land")
+			}},
+		{"land's scope sees the team's cases", register.ListFilter{Scope: scope, JointStatus: workflows.JointConcluded},
+			func(r row) bool { return r.joint == workflows.JointConcluded }},
+		{"land's scope, proposed: none", register.ListFilter{Scope: scope, JointStatus: workflows.JointProposed}, func(row) bool { return false }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := want(tc.keep)
+			if got := list(tc.f); !slices.Equal(got, w) {
+				t.Errorf("got %v, want %v", got, w)
+			}
+			n, capped, err := s.Count(ctx, tc.f, 0)
+			if err != nil || capped || n != len(w) {
+				t.Errorf("Count: %d %v %v, want %d", n, capped, err, len(w))
+			}
+		})
+	}
+	if len(want(func(r row) bool {
+		return r.joint == workflows.JointApproved && r.assignment == workflows.AssignmentAwaiting
+	})) == 0 {
+		t.Fatal("test data has no approved joint investigation awaiting a result report")
+	}
+	for _, f := range []register.ListFilter{{JointStatus: "pending"}, {AssignmentStatus: "awaiting"}, {JointStatus: "x' OR '1'='1"}} {
+		if _, err := s.List(ctx, f); !errors.Is(err, register.ErrInvalidInput) {
+			t.Errorf("List(%+v): %v, want ErrInvalidInput", f, err)
+		}
+		if _, _, err := s.Count(ctx, f, 0); !errors.Is(err, register.ErrInvalidInput) {
+			t.Errorf("Count(%+v): %v, want ErrInvalidInput", f, err)
+		}
+	}
+}

@@ -181,8 +181,16 @@ type ListFilter struct {
 	IdentityExcludesAccusations bool
 	// Warning selects cases with a warning of this rule (warning.Codes) raised on them.
 	Warning string
-	Limit   int
-	Cursor  string
+	// JointStatus selects cases whose joint investigation (联查) has this status
+	// (workflows.Joint*: proposed, approved, declined, concluded); AssignmentStatus those whose
+	// assignment (交办) has this one (workflows.Assignment*). Other values are ErrInvalidInput.
+	JointStatus      string
+	AssignmentStatus string
+	// InvolvedUnit selects the cases this unit co-handles (成员单位) or investigates jointly
+	// (联查 team): a unit code among the case's involved units.
+	InvolvedUnit string
+	Limit        int
+	Cursor       string
 	// Scope limits the cases to those a reader may see; nil lists every case (for the
 	// petition office and internal callers).
 	Scope *Scope
@@ -230,6 +238,15 @@ type Stats struct {
 	// petitions); by rule is left out when none was raised.
 	Warnings       int            `json:"warnings"`
 	WarningsByRule map[string]int `json:"warnings_by_rule,omitempty"`
+	// Answered is the denominator of the rates over answered cases (stats.go).
+	Answered int `json:"answered"`
+	// Skip-level and repeat petitions, the bureau's routines and the screening reports of the
+	// period's months (stats.go); ScreeningByUnit: the screening figures of each unit asked to
+	// file, by code.
+	RoutineFigures
+	ScreeningByUnit []UnitScreening `json:"screening_by_unit"`
+	// ByTopic: the period's figures by topic and category, at most TopTopics (stats.go).
+	ByTopic []TopicFigures `json:"by_topic"`
 }
 
 // MonthlyRow is one unit's line in the monthly ledger.
@@ -254,4 +271,11 @@ type MonthlyRow struct {
 	SatisfactionRate  float64 `json:"satisfaction_rate"`
 	// Warnings raised in the month on the unit's cases (预警).
 	Warnings int `json:"warnings"`
+	// Repeat petitions linked in the month; skip-level and repeat petitions, the bureau's
+	// routines and the unit's screening report of the month, as in Stats.
+	RepeatPetitions int `json:"repeat_petitions"`
+	RoutineFigures
+	// Topics: the unit's first TopicsPerUnit topics of the month, as Stats.ByTopic (not in the
+	// CSV: the Excel file lists them on a sheet of their own).
+	Topics []TopicFigures `json:"topics"`
 }
