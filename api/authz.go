@@ -122,6 +122,13 @@ func (s *Server) caseScope(ctx context.Context, p Principal) (*register.Scope, e
 	case scopeOwnUnit:
 		return &register.Scope{LedgerUnits: []string{p.Unit}}, nil
 	case scopeUnitTree:
+		// The petition office's leaders (信访局领导) oversee every case: they decide joint
+		// investigations (联查) and receive petitioners on reception days, whatever the unit.
+		if office, err := s.reg.IsPetitionOffice(ctx, p.Unit); err != nil {
+			return nil, err
+		} else if office {
+			return nil, nil
+		}
 		units, err := s.unitTree(ctx, p.Unit)
 		if err != nil {
 			return nil, err

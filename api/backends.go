@@ -168,6 +168,10 @@ func (t timedRegister) PetitionerCases(ctx context.Context, q register.Petitione
 	return within(ctx, t.wait(registerWait), func(ctx context.Context) ([]register.Case, error) { return t.r.PetitionerCases(ctx, q) })
 }
 
+func (t timedRegister) IsPetitionOffice(ctx context.Context, unit string) (bool, error) {
+	return within(ctx, t.wait(registerWait), func(ctx context.Context) (bool, error) { return t.r.IsPetitionOffice(ctx, unit) })
+}
+
 func (t timedRegister) StaffDirectory(ctx context.Context, unit, role string) ([]register.Staff, error) {
 	return within(ctx, t.wait(registerWait), func(ctx context.Context) ([]register.Staff, error) { return t.r.StaffDirectory(ctx, unit, role) })
 }

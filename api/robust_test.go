@@ -83,6 +83,9 @@ func openCase(no string, stage workflows.Stage) register.Case {
 	return c
 }
 
+// IsPetitionOffice: the test directory's units are bureaus, not the petition office.
+func (r *caseRegister) IsPetitionOffice(context.Context, string) (bool, error) { return false, nil }
+
 func (r *caseRegister) Get(_ context.Context, no string) (register.Case, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

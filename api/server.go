@@ -41,6 +41,8 @@ type Register interface {
 	Export(ctx context.Context, f register.ListFilter, max int) ([]register.Case, bool, error)
 	PetitionerCases(ctx context.Context, q register.PetitionerQuery) ([]register.Case, error)
 	StaffDirectory(ctx context.Context, unit, role string) ([]register.Staff, error)
+	// IsPetitionOffice: a unit with clerks or supervisors, whose leaders see every case.
+	IsPetitionOffice(ctx context.Context, unit string) (bool, error)
 	Units(ctx context.Context) ([]register.Unit, error)
 	Staff(ctx context.Context, id string) (register.Staff, error)
 	Unit(ctx context.Context, code string) (register.Unit, error)

@@ -70,6 +70,24 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if walkthroughRan.Swap(true) {
 		t.Skip("the walkthrough registers fixed petitioners: it runs once per stack")
 	}
+	runWalkthrough(t, walkthroughHeading)
+}
+
+// The README's walkthrough of the bureau's routines, by the same convention.
+func TestREADMERoutinesWalkthrough(t *testing.T) {
+	if routinesWalkthroughRan.Swap(true) {
+		t.Skip("the walkthrough registers fixed petitioners: it runs once per stack")
+	}
+	runWalkthrough(t, routinesHeading)
+}
+
+// routinesHeading is the README section walking through the routines on a case.
+const routinesHeading = "## The bureau's routines on a case (交办, 回访, 联查, 包案)"
+
+var routinesWalkthroughRan atomic.Bool
+
+// runWalkthrough runs the shell blocks of a README section and checks the outputs shown.
+func runWalkthrough(t *testing.T, heading string) {
 	for _, tool := range []string{"bash", "curl", "jq"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			msg := fmt.Sprintf("the README walkthrough needs %s, not found on PATH (Debian: apt-get install %s)", tool, tool)
@@ -83,7 +101,7 @@ func TestREADMEWalkthrough(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps, err := walkthroughSteps(string(readme))
+	steps, err := walkthroughSteps(string(readme), heading)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,8 +158,8 @@ func TestREADMEWalkthrough(t *testing.T) {
 
 // walkthroughSteps returns the shell blocks of the walkthrough section with their shown
 // outputs, and refuses any other kind of fenced block there.
-func walkthroughSteps(readme string) ([]readmeStep, error) {
-	blocks, err := sectionBlocks(readme, walkthroughHeading)
+func walkthroughSteps(readme, heading string) ([]readmeStep, error) {
+	blocks, err := sectionBlocks(readme, heading)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +182,7 @@ func walkthroughSteps(readme string) ([]readmeStep, error) {
 		}
 	}
 	if len(steps) == 0 {
-		return nil, fmt.Errorf("no ```sh blocks under %q in README.md", walkthroughHeading)
+		return nil, fmt.Errorf("no ```sh blocks under %q in README.md", heading)
 	}
 	return steps, nil
 }
@@ -458,11 +476,11 @@ func TestREADMEOutputConvention(t *testing.T) {
 		{"unchecked block", "## A five-minute walkthrough\n\n```sh\ntrue\n```\n\n```json\n{}\n```\n"},
 		{"no shell block", "## A five-minute walkthrough\n\nwords\n\n## Next\n\n```sh\ntrue\n```\n"},
 	} {
-		if _, err := walkthroughSteps(c.readme); err == nil {
+		if _, err := walkthroughSteps(c.readme, walkthroughHeading); err == nil {
 			t.Errorf("%s: accepted", c.name)
 		}
 	}
-	steps, err := walkthroughSteps("# T\n\n## A five-minute walkthrough\n\n```sh\necho 1\n```\n\n```text output\n1\n```\n\n```bash\necho 2\n```\n\n## Next\n\n```python\n```\n")
+	steps, err := walkthroughSteps("# T\n\n## A five-minute walkthrough\n\n```sh\necho 1\n```\n\n```text output\n1\n```\n\n```bash\necho 2\n```\n\n## Next\n\n```python\n```\n", walkthroughHeading)
 	if err != nil || len(steps) != 2 || steps[0].output == nil || steps[0].output.body != "1" || steps[1].output != nil || steps[1].shell.line != 13 {
 		t.Errorf("steps %+v, %v", steps, err)
 	}

@@ -51,6 +51,16 @@ func (s *Store) StaffDirectory(ctx context.Context, unit, role string) ([]Staff,
 	return pgx.CollectRows(rows, pgx.RowToStructByPos[Staff])
 }
 
+// IsPetitionOffice reports whether a unit is a petition office: a unit with clerks or
+// supervisors on its staff (the registry and supervision of letters and visits). Its leaders
+// oversee every case the office registered, whichever unit handles it.
+func (s *Store) IsPetitionOffice(ctx context.Context, unit string) (bool, error) {
+	var ok bool
+	err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM staff
+		WHERE unit = $1 AND role IN ('clerk', 'supervisor') AND NOT disabled)`, unit).Scan(&ok)
+	return ok, err
+}
+
 // RoutingRules returns the routing rules in the order Route tries them.
 func (s *Store) RoutingRules(ctx context.Context) ([]RoutingRule, error) {
 	rows, _ := s.pool.Query(ctx, `SELECT `+ruleColumns+`
