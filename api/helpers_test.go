@@ -134,7 +134,9 @@ func (offlineRegister) PetitionerCases(context.Context, register.PetitionerQuery
 func (offlineRegister) StaffDirectory(context.Context, string, string) ([]register.Staff, error) {
 	return nil, errOffline
 }
-func (offlineRegister) IsPetitionOffice(context.Context, string) (bool, error) { return false, errOffline }
+func (offlineRegister) IsPetitionOffice(context.Context, string) (bool, error) {
+	return false, errOffline
+}
 func (offlineRegister) Units(context.Context) ([]register.Unit, error) { return nil, errOffline }
 func (offlineRegister) Staff(context.Context, string) (register.Staff, error) {
 	return register.Staff{}, errOffline
