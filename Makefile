@@ -80,7 +80,7 @@ cluster-test:
 
 ## record-histories: re-record the workflow histories used by the replay test
 record-histories:
-	PETITIONS_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestLifecycleToTermination|TestHandlingClockActions|TestOverdueEscalatesUnattended|TestCancellationRequestIsRecordedAndTheCaseGoesOn' ./e2e/
+	PETITIONS_RECORD_HISTORIES=1 $(GO) test -count=1 -run 'TestLifecycleToTermination|TestHandlingClockActions|TestOverdueEscalatesUnattended|TestCancellationRequestIsRecordedAndTheCaseGoesOn|TestRoutinesThroughHTTP' ./e2e/
 
 clean:
 	rm -rf bin

@@ -133,4 +133,5 @@ func TestRoutinesThroughHTTP(t *testing.T) {
 			t.Errorf("events %v lack %s", types, want)
 		}
 	}
+	recordHistory(t, r.CaseNo)
 }
