@@ -1,10 +1,14 @@
 package workflows_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/workflows"
@@ -314,5 +318,52 @@ func TestLeaderInChargeFromRegistration(t *testing.T) {
 	}
 	if ev := r.event(workflows.EventLeaderAssigned, 0); ev.Event.Details["from_leader"] != "district-leader" {
 		t.Errorf("details %v", ev.Event.Details)
+	}
+}
+
+// An assignment awaiting its result report goes along a continue-as-new: the next run watches
+// the limit again and records the overdue report once.
+func TestAssignmentWatchedAcrossContinueAsNew(t *testing.T) {
+	r := newRun(t)
+	accept(sec(5), r)
+	r.act(sec(10), workflows.UpdateAssign, workflows.ActionInput{Actor: supervisor, Opinion: "report by 40s", ReportDue: at(sec(40))})
+	r.env.RegisterDelayedCallback(func() { r.env.SetContinueAsNewSuggested(true) }, sec(20))
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.input)
+	var can *workflow.ContinueAsNewError
+	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("want a continue-as-new, got %v", err)
+	}
+	var next workflows.PetitionInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	r2 := newRun(t)
+	r2.input = next
+	r2.env.SetStartTime(t0.Add(sec(20)))
+	r2.act(sec(10), workflows.UpdateWithdraw, workflows.ActionInput{Actor: clerk, Reason: "settled"}) // at 30s: before the limit
+	r3 := newRun(t)
+	r3.input = next
+	r3.env.SetStartTime(t0.Add(sec(20)))
+	r3.act(sec(30), workflows.UpdateWithdraw, workflows.ActionInput{Actor: clerk, Reason: "settled"}) // at 50s: after it
+	for _, run := range []*run{r2, r3} {
+		run.env.ExecuteWorkflow(workflows.WorkflowName, run.input)
+		if err := run.env.GetWorkflowError(); err != nil {
+			t.Fatalf("continued run failed: %v", err)
+		}
+	}
+	if got := types(r2.f.transitions); slices.Contains(got, workflows.EventAssignmentOverdue) {
+		t.Errorf("withdrawn before the limit: %v", got)
+	}
+	over := 0
+	for _, tr := range r3.f.transitions {
+		if tr.Event.Type == workflows.EventAssignmentOverdue {
+			over++
+			if !tr.Event.At.Equal(t0.Add(sec(40))) {
+				t.Errorf("overdue at %s, want 40s", tr.Event.At.Sub(t0))
+			}
+		}
+	}
+	if over != 1 {
+		t.Errorf("%d overdue events in the continued run: %v", over, types(r3.f.transitions))
 	}
 }
