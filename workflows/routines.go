@@ -212,6 +212,9 @@ func (p *petition) watchAssignment(ctx workflow.Context) {
 			}
 			p.noticeUnitHead(ctx, NoticeAssignment, p.State.Unit,
 				fmt.Sprintf("督办 Case %s: the result report the petition office required by %s is overdue", p.State.CaseNo, shanghai(a.ReportDue)))
+			// The assigning supervisor too: the case is now proposed for joint investigation.
+			p.noticeKeyed(ctx, fmt.Sprintf("%s/%d/%s", p.State.CaseNo, p.State.Seq, a.By.ID), NoticeAssignment, a.By.ID, a.By.Unit,
+				fmt.Sprintf("交办 Case %s: unit %s's result report is overdue (due %s); proposed for joint investigation (联查)", p.State.CaseNo, p.State.Unit, shanghai(a.ReportDue)))
 			return nil
 		})
 		if err != nil {
@@ -220,10 +223,23 @@ func (p *petition) watchAssignment(ctx workflow.Context) {
 	})
 }
 
-// noticeUnitHead tells a unit's head (or leader; else the registering clerk).
+// noticeUnitHead tells a unit's head (or leader; else the registering clerk), as the one notice
+// of the event just recorded (its key is the case and the event's seq).
 func (p *petition) noticeUnitHead(ctx workflow.Context, kind, unit, msg string) {
+	p.notify(ctx, p.State.Seq, kind, p.headOf(unit), unit, msg)
+}
+
+func (p *petition) headOf(unit string) string {
 	u := p.Units[unit]
-	p.notify(ctx, p.State.Seq, kind, firstNonEmpty(u.Head, u.Leader, p.Input.RegisteredBy.ID), unit, msg)
+	return firstNonEmpty(u.Head, u.Leader, p.Input.RegisteredBy.ID)
+}
+
+// noticeKeyed sends one of several notices of an event, each under its own key, so the
+// receiver tells a repeated delivery from another recipient's notice.
+func (p *petition) noticeKeyed(ctx workflow.Context, key, kind, recipient, unit, msg string) {
+	n := Notice{Key: key, CaseNo: p.State.CaseNo, Kind: kind, Recipient: recipient, Unit: unit, Message: msg}
+	p.Notices = append(p.Notices, n)
+	p.deliver(ctx, n)
 }
 
 // replyWaits is why the reply to the petitioner must wait: an assigned case's result report
@@ -538,7 +554,7 @@ func (p *petition) decideJoint(ctx workflow.Context, in ActionInput) error {
 	}
 	for _, u := range j.Team {
 		if *in.Approved {
-			p.noticeUnitHead(ctx, NoticeJointInvestigation, u,
+			p.noticeKeyed(ctx, fmt.Sprintf("%s/%d/%s", p.State.CaseNo, p.State.Seq, u), NoticeJointInvestigation, p.headOf(u), u,
 				fmt.Sprintf("联查 Case %s is approved for joint investigation; your unit is on the team (%s)", p.State.CaseNo, strings.Join(j.Team, ", ")))
 		}
 	}

@@ -111,7 +111,15 @@ func TestOverdueResultReportProposesJointInvestigation(t *testing.T) {
 	if st := r.ok(findings); st.Joint.Status != workflows.JointConcluded || st.Joint.FindingsBy.ID != healthStaff.ID {
 		t.Errorf("findings returned %+v", st.Joint)
 	}
-	if got := r.noticesTo(); !slices.Contains(got, "assignment:construction-head") || !slices.Contains(got, "joint_investigation:health-head") {
+	keys := map[string]bool{}
+	for _, n := range r.f.notices {
+		if keys[n.Key] {
+			t.Errorf("two notices under key %s", n.Key)
+		}
+		keys[n.Key] = true
+	}
+	if got := r.noticesTo(); !slices.Contains(got, "assignment:construction-head") || !slices.Contains(got, "assignment:sup1") ||
+		!slices.Contains(got, "joint_investigation:health-head") || !slices.Contains(got, "joint_investigation:construction-head") {
 		t.Errorf("notices %v", got)
 	}
 	r.wantEvents(
