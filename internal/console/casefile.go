@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/petitions/petitions/internal/calendar"
+	"github.com/petitions/petitions/internal/labels"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -29,6 +32,10 @@ var staffActions = []string{
 	workflows.UpdateAccept,
 	workflows.UpdateReject,
 	workflows.UpdateForward,
+	// The handling unit's work: its result report to the office (交办), a co-handling unit's
+	// reply to the lead (协办), the reply to the petitioner.
+	workflows.UpdateReportResult,
+	workflows.UpdateCoReply,
 	workflows.UpdateReply,
 	workflows.UpdateRequestExtension,
 	workflows.UpdateDecideExtension,
@@ -36,9 +43,20 @@ var staffActions = []string{
 	workflows.UpdatePause,
 	workflows.UpdateResume,
 	workflows.UpdateSupervise,
+	// The bureau's routines: assignment and its review (交办), co-handling units (协办), joint
+	// investigation (联查), the leader in charge (包案).
+	workflows.UpdateAssign,
+	workflows.UpdateReviewResult,
+	workflows.UpdateAddCoUnit,
+	workflows.UpdateFlagJoint,
+	workflows.UpdateDecideJoint,
+	workflows.UpdateRecordJointFindings,
+	workflows.UpdateAssignLeader,
 	workflows.UpdateReviewDecision,
 	workflows.UpdateReReviewDecision,
 	workflows.UpdateRecordService,
+	// 回访 after the answer.
+	workflows.UpdateRecordCallBack,
 	workflows.UpdateWithdraw,
 }
 
@@ -86,6 +104,18 @@ var actionFields = map[string][]string{
 	workflows.UpdateReReviewDecision: {"outcome", "opinion", "served_at", "service_method"},
 	workflows.UpdateRecordService:    {"served_at", "service_method"},
 	workflows.UpdateWithdraw:         {"reason"},
+	// The bureau's routines (api/actions.go: opinion, report_due, approved, unit, reached,
+	// evaluation, criterion, units, leader, reason).
+	workflows.UpdateAssign:              {"opinion", "report_due"},
+	workflows.UpdateReportResult:        {"opinion"},
+	workflows.UpdateReviewResult:        {"approved", "reason", "report_due"},
+	workflows.UpdateAddCoUnit:           {"unit", "opinion"},
+	workflows.UpdateCoReply:             {"opinion"},
+	workflows.UpdateRecordCallBack:      {"reached", "evaluation", "reason"},
+	workflows.UpdateFlagJoint:           {"criterion", "reason"},
+	workflows.UpdateDecideJoint:         {"approved", "units", "reason"},
+	workflows.UpdateRecordJointFindings: {"opinion"},
+	workflows.UpdateAssignLeader:        {"leader", "reason"},
 }
 
 // actionBody is the JSON body of POST /api/v1/petitions/{no}/{action}: only the fields the
@@ -103,6 +133,47 @@ type actionBody struct {
 	// ServedAt (a date, the day of service) and ServiceMethod: 送达.
 	ServedAt      string `json:"served_at,omitempty"`
 	ServiceMethod string `json:"service_method,omitempty"`
+	// ReportDue: the last day of the result report (交办), a date as typed.
+	ReportDue string `json:"report_due,omitempty"`
+	// Reached and Evaluation: a call-back (回访).
+	Reached    *bool  `json:"reached,omitempty"`
+	Evaluation string `json:"evaluation,omitempty"`
+	// Criterion: a joint investigation criterion; Units: the joint investigation team (联查),
+	// a JSON array.
+	Criterion string   `json:"criterion,omitempty"`
+	Units     []string `json:"units,omitempty"`
+}
+
+// yesNo reads a yes-or-no form value ("yes"/"no", "true"/"false"); "" is nil.
+func yesNo(v string) (*bool, bool) {
+	switch v {
+	case "":
+		return nil, true
+	case "yes", "true":
+		t := true
+		return &t, true
+	case "no", "false":
+		f := false
+		return &f, true
+	}
+	return nil, false
+}
+
+// formUnits reads a list of unit codes: several values of one name (checkboxes, a multiple
+// select), each of which may itself list codes separated by commas, 、 or spaces (the text box
+// shown when the directory is unavailable). Duplicates are dropped; the order is kept.
+func formUnits(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		for _, u := range strings.FieldsFunc(v, func(r rune) bool {
+			return r == ',' || r == '，' || r == '、' || r == ';' || r == '；' || unicode.IsSpace(r)
+		}) {
+			if !slices.Contains(out, u) {
+				out = append(out, u)
+			}
+		}
+	}
+	return out
 }
 
 // formFieldError is a form value the console cannot put into the API's shape (a number that
@@ -144,18 +215,30 @@ func buildActionBody(action string, f url.Values, zone *time.Location) (actionBo
 				return b, &formFieldError{Field: field}
 			}
 			b.Days = &n
-		case "approved":
-			switch v {
-			case "":
-			case "yes", "true":
-				t := true
-				b.Approved = &t
-			case "no", "false":
-				t := false
-				b.Approved = &t
-			default:
+		case "approved", "reached":
+			yn, ok := yesNo(v)
+			if !ok {
 				return b, &formFieldError{Field: field}
 			}
+			if field == "approved" {
+				b.Approved = yn
+			} else {
+				b.Reached = yn
+			}
+		case "evaluation":
+			b.Evaluation = v
+		case "criterion":
+			b.Criterion = v
+		case "units":
+			b.Units = formUnits(f[field])
+		case "report_due":
+			if v == "" {
+				continue
+			}
+			if _, err := time.ParseInLocation(time.DateOnly, v, zone); err != nil {
+				return b, &formFieldError{Field: field}
+			}
+			b.ReportDue = v
 		case "new_due_at":
 			if v == "" {
 				continue
@@ -207,6 +290,9 @@ type cfNow struct {
 	Deadline         *workflows.Deadline
 	PendingExtension *workflows.ExtensionRequest
 	Seq              int64
+	// Routines: the bureau's routines on the case (routines.go), from the live state or, once
+	// the workflow ended, the register's copy.
+	Routines cfRoutines
 }
 
 func cfCurrent(f caseFile) cfNow {
@@ -218,6 +304,7 @@ func cfCurrent(f caseFile) cfNow {
 		AcceptedAt: cs.AcceptedAt, RepliedAt: cs.RepliedAt, ClosedAt: cs.ClosedAt,
 		Deadline: f.Deadlines, Seq: cs.Seq,
 	}
+	n.Routines = cfRoutinesOf(f)
 	if st := f.State; st != nil {
 		n.Stage, n.Unit, n.SuggestedUnit = string(st.Stage), st.Unit, st.SuggestedUnit
 		n.Handler, n.Leader, n.ReviewUnit, n.ReReviewUnit = st.Handler, st.Leader, st.ReviewUnit, st.ReReviewUnit
@@ -313,6 +400,9 @@ var cfDetailOrder = []string{
 	"outcome", "evaluation", "opinion", "reason", "previous_due", "due", "paused_for", "late",
 	"channel", "category", "group_size", "received_at", "repeat_count", "requested_by", "note",
 	"served_at", "service_method", "awaiting_service", "answered_at", "notice_at", "timing",
+	// The bureau's routines.
+	"lead_unit", "team", "from_leader", "criterion", "instructions", "part", "findings", "report",
+	"report_due", "reached", "call_back", "counts_as_evaluation", "notes", "joint_proposed",
 }
 
 // cfDetailKnown: keys with a word of their own (case.d.<key>).
@@ -382,10 +472,32 @@ func cfDetailOf(v *view, eventType, key string, raw any) (d cfDetail, show bool)
 	}
 	s := str()
 	switch key {
-	case "unit", "from_unit":
+	case "unit", "from_unit", "lead_unit":
 		d.Value = v.UnitName(s)
-	case "handler", "leader", "recipient":
+	case "handler", "leader", "recipient", "from_leader":
 		d.Value = v.StaffName(s)
+	case "team":
+		d.Value = strings.Join(cfList(raw, v.UnitName), "、")
+	case "criterion":
+		d.Value = v.Label(labels.KindJointCriterion, s)
+	case "joint_proposed":
+		d.Value = strings.Join(cfList(raw, func(c string) string { return v.Label(labels.KindJointCriterion, c) }), "；")
+	case "report_due":
+		d.Value = cfDueText(v, s)
+	case "reached", "counts_as_evaluation":
+		b, ok := raw.(bool)
+		if !ok {
+			return d, false
+		}
+		d.Value = v.T("case.no")
+		if b {
+			d.Value = v.T("case.yes")
+		}
+	case "report", "call_back":
+		d.Value = v.Tf("case.nth", s)
+	case "instructions", "part", "findings", "notes":
+		d.Long = true
+		d.Value = s
 	case "clock":
 		if eventType == workflows.EventRegistered {
 			return d, false
@@ -439,6 +551,28 @@ func cfDetailOf(v *view, eventType, key string, raw any) (d cfDetail, show bool)
 	return d, d.Value != ""
 }
 
+// cfList reads a detail holding a list of codes (JSON array) and words each with name.
+func cfList(raw any, name func(string) string) []string {
+	var out []string
+	switch x := raw.(type) {
+	case []any:
+		for _, e := range x {
+			if s, ok := e.(string); ok && s != "" {
+				out = append(out, name(s))
+			}
+		}
+	case []string:
+		for _, s := range x {
+			out = append(out, name(s))
+		}
+	case string:
+		if x != "" {
+			out = append(out, name(x))
+		}
+	}
+	return out
+}
+
 // cfDueText is a deadline instant for people: one at midnight is 24:00 of the day before (as
 // the explanation words it), not 00:00 of the next.
 func cfDueText(v *view, t any) string {
@@ -480,7 +614,7 @@ type cfOption struct {
 type cfField struct {
 	ID       string
 	Name     string
-	Kind     string // select, text, textarea, number, date, radio
+	Kind     string // select, text, textarea, number, date, radio, checkboxes
 	Label    string // message key
 	Hint     string // message key, optional
 	Value    string
@@ -515,13 +649,15 @@ type cfDirectory struct {
 
 func (c *Console) cfDirectoryLoad(r *http.Request, actions []string) cfDirectory {
 	var d cfDirectory
-	needUnits, needStaff := false, false
+	needUnits, needStaff, needLeaders := false, false, false
 	for _, a := range actions {
 		switch a {
 		case workflows.UpdateAccept, workflows.UpdateReassign:
 			needUnits, needStaff = true, true
-		case workflows.UpdateForward:
+		case workflows.UpdateForward, workflows.UpdateAddCoUnit, workflows.UpdateDecideJoint:
 			needUnits = true
+		case workflows.UpdateAssignLeader:
+			needLeaders = true
 		}
 	}
 	var wg sync.WaitGroup
@@ -548,6 +684,8 @@ func (c *Console) cfDirectoryLoad(r *http.Request, actions []string) cfDirectory
 	}
 	if needStaff {
 		wg.Go(func() { staff(string(workflows.RoleHandler), &d.Handlers) })
+	}
+	if needStaff || needLeaders {
 		wg.Go(func() { staff(string(workflows.RoleLeader), &d.Leaders) })
 	}
 	wg.Wait()
@@ -700,6 +838,8 @@ func (c *Console) actionForms(v *view, allowed []string, now cfNow, d cfDirector
 		case workflows.UpdateWithdraw:
 			f.Danger = true
 			f.Fields = []cfField{cfTextarea(a, "reason", "act.f.withdraw_reason", false)}
+		default:
+			c.routineForm(v, &f, now, d) // routines.go
 		}
 		out = append(out, f)
 	}

@@ -31,6 +31,7 @@ func TestCaseFileActionBody(t *testing.T) {
 		"unit": {" construction "}, "handler": {"handler.construction"}, "leader": {"leader.construction"},
 		"reason": {"需要现场核查"}, "opinion": {"经核查，已督促支付。"}, "days": {"30"}, "approved": {"yes"},
 		"outcome": {"uphold"}, "new_due_at": {"2026-03-12"}, "evaluation": {"satisfied"},
+		"report_due": {"2026-03-20"}, "reached": {"yes"}, "criterion": {"urgent_risk"}, "units": {"construction", "land, health"},
 	}
 	want := map[string]string{
 		workflows.UpdateAccept:           `{"unit":"construction","handler":"handler.construction","leader":"leader.construction"}`,
@@ -47,6 +48,17 @@ func TestCaseFileActionBody(t *testing.T) {
 		workflows.UpdateReReviewDecision: `{"opinion":"经核查，已督促支付。","outcome":"uphold"}`,
 		workflows.UpdateWithdraw:         `{"reason":"需要现场核查"}`,
 		workflows.UpdateRecordService:    `{}`,
+		// The bureau's routines: the team goes as a JSON array, reached as a boolean.
+		workflows.UpdateAssign:              `{"opinion":"经核查，已督促支付。","report_due":"2026-03-20"}`,
+		workflows.UpdateReportResult:        `{"opinion":"经核查，已督促支付。"}`,
+		workflows.UpdateReviewResult:        `{"reason":"需要现场核查","approved":true,"report_due":"2026-03-20"}`,
+		workflows.UpdateAddCoUnit:           `{"unit":"construction","opinion":"经核查，已督促支付。"}`,
+		workflows.UpdateCoReply:             `{"opinion":"经核查，已督促支付。"}`,
+		workflows.UpdateRecordCallBack:      `{"reason":"需要现场核查","reached":true,"evaluation":"satisfied"}`,
+		workflows.UpdateFlagJoint:           `{"reason":"需要现场核查","criterion":"urgent_risk"}`,
+		workflows.UpdateDecideJoint:         `{"reason":"需要现场核查","approved":true,"units":["construction","land","health"]}`,
+		workflows.UpdateRecordJointFindings: `{"opinion":"经核查，已督促支付。"}`,
+		workflows.UpdateAssignLeader:        `{"leader":"leader.construction","reason":"需要现场核查"}`,
 	}
 	for _, a := range staffActions {
 		b, err := buildActionBody(a, form, cfZone)
@@ -86,6 +98,8 @@ func TestCaseFileActionBody(t *testing.T) {
 		{workflows.UpdateRequestExtension, "days", "1.5"},
 		{workflows.UpdateDecideExtension, "approved", "maybe"},
 		{workflows.UpdateSupervise, "new_due_at", "12/03/2026"},
+		{workflows.UpdateAssign, "report_due", "next Friday"},
+		{workflows.UpdateRecordCallBack, "reached", "maybe"},
 	} {
 		_, err := buildActionBody(tc.action, url.Values{tc.field: {tc.value}}, cfZone)
 		fe, ok := err.(*formFieldError)
@@ -217,7 +231,7 @@ func TestCaseFileMessageKeysExist(t *testing.T) {
 	for _, a := range staffActions {
 		keys = append(keys, "act.done."+a)
 	}
-	for _, f := range []string{"days", "approved", "new_due_at"} {
+	for _, f := range []string{"days", "approved", "new_due_at", "served_at", "report_due", "reached"} {
 		keys = append(keys, "act.f."+f)
 	}
 	for _, k := range cfDetailOrder {

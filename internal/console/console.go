@@ -122,6 +122,11 @@ func (c *Console) routes() {
 	// Statistics (stats.go).
 	m.HandleFunc("GET /stats", c.staff(c.statsPage))
 	m.HandleFunc("GET /stats/ledger/{format}", c.staff(c.ledgerDownload))
+	// Monthly dispute screening (screening.go) and early warnings (warnings.go).
+	m.HandleFunc("GET /screening", c.staff(c.screeningPage))
+	m.HandleFunc("POST /screening/{month}/reports", c.staff(c.screeningFile))
+	m.HandleFunc("GET /screening/{month}/ledger/{format}", c.staff(c.screeningLedger))
+	m.HandleFunc("GET /warnings", c.staff(c.warningsPage))
 	// The petitioner's own page (public.go): case number and query code, no staff sign-in.
 	m.HandleFunc("GET /query", c.publicPage)
 	m.HandleFunc("POST /query", c.publicPage)

@@ -37,8 +37,11 @@ func (q *queue) N() int {
 func (q *queue) Capped() bool { return q.Page != nil && q.Page.CountCapped }
 
 // queuesFor are the home page's queues for a role: clerks register and decide acceptance,
-// handlers work their own cases by due date, unit leaders watch their unit, decide extensions
-// and receive escalations, supervisors walk the overdue ladder, reviewers decide reviews.
+// handlers work their own cases by due date and report results of assigned cases (交办), unit
+// leaders watch their unit, decide extensions and joint investigations (联查) and receive
+// escalations, supervisors walk the overdue ladder, review result reports and watch the cases
+// proposed for joint investigation, reviewers decide reviews. Handlers and leaders also see
+// the cases their unit co-handles or investigates jointly (involved_unit).
 func queuesFor(me *staffMember, now time.Time) []*queue {
 	day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
 	// The office week ends on Sunday night.
@@ -64,6 +67,8 @@ func queuesFor(me *staffMember, now time.Time) []*queue {
 			{Key: "q.mine", Filter: f("handler", me.ID, "stage", handling), Rows: 10},
 			{Key: "q.mine_week", Filter: f("handler", me.ID, "stage", handling, "due_before", ts(weekEnd)), Rows: 5},
 			{Key: "q.mine_overdue", Filter: f("handler", me.ID, "overdue", "true"), Rows: 5},
+			{Key: "q.assigned_awaiting", Filter: f("handler", me.ID, "assignment", workflows.AssignmentAwaiting), Rows: 5},
+			{Key: "q.involved", Filter: f("involved_unit", me.Unit), Rows: 5},
 		}
 	case workflows.RoleLeader:
 		return []*queue{
@@ -71,6 +76,9 @@ func queuesFor(me *staffMember, now time.Time) []*queue {
 			{Key: "q.escalated_me", Filter: f("escalation_level", "2"), Rows: 5},
 			{Key: "q.unit_awaiting", Filter: f("stage", registered), Rows: 5},
 			{Key: "q.unit", Filter: f("stage", handling), Rows: 10},
+			// Decided by the petition office's leaders; every leader sees their own cases' proposals.
+			{Key: "q.joint_leader", Filter: f("joint", workflows.JointProposed), Rows: 5},
+			{Key: "q.involved", Filter: f("involved_unit", me.Unit), Rows: 5},
 		}
 	case workflows.RoleSupervisor:
 		return []*queue{
@@ -78,6 +86,8 @@ func queuesFor(me *staffMember, now time.Time) []*queue {
 			{Key: "q.ladder2", Filter: f("escalation_level", "2"), Rows: 5},
 			{Key: "q.ladder1", Filter: f("escalation_level", "1"), Rows: 5},
 			{Key: "q.overdue_all", Filter: f("overdue", "true"), Rows: 10},
+			{Key: "q.results_review", Filter: f("assignment", workflows.AssignmentReported), Rows: 5},
+			{Key: "q.joint_proposed", Filter: f("joint", workflows.JointProposed), Rows: 5},
 		}
 	case workflows.RoleReviewer:
 		return []*queue{

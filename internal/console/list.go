@@ -4,6 +4,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/petitions/petitions/internal/warning"
+	"github.com/petitions/petitions/workflows"
 )
 
 // The case list is GET /api/v1/petitions with the filters the reader chose: the API decides
@@ -15,7 +18,7 @@ import (
 var listFilters = []string{
 	"q", "stage", "unit", "category", "channel", "overdue", "handler", "leader", "registered_by",
 	"registered_after", "registered_before", "due_before", "due_after", "escalation_level",
-	"extension_pending",
+	"extension_pending", "warning", "joint", "assignment", "involved_unit",
 }
 
 // listPageSize is the number of cases on a page.
@@ -40,10 +43,14 @@ type listView struct {
 	Categories []string
 	Channels   []string
 	Page       *casePage
-	Err        *apiError
-	Cursor     string
-	Export     string // the filters as a query for the export links
-	More       bool   // a filter of the "more" group is set: open it
+	// The early warning rules (预警) and the routines' statuses (联查, 交办), for their pickers.
+	Warnings           []string
+	JointStatuses      []string
+	AssignmentStatuses []string
+	Err                *apiError
+	Cursor             string
+	Export             string // the filters as a query for the export links
+	More               bool   // a filter of the "more" group is set: open it
 }
 
 // F is a filter's current value.
@@ -68,7 +75,8 @@ func linkWithQuery(path, query string) string {
 func (l *listView) FieldLabel(v *view, name string) string {
 	key := map[string]string{"q": "list.q", "stage": "list.stage", "unit": "list.unit", "category": "list.category",
 		"channel": "list.channel", "overdue": "list.overdue", "handler": "list.handler", "leader": "list.leader",
-		"registered_by": "list.registered_by", "due_before": "list.due_before", "escalation_level": "list.level"}[name]
+		"registered_by": "list.registered_by", "due_before": "list.due_before", "escalation_level": "list.level",
+		"warning": "list.warning", "joint": "list.joint", "assignment": "list.assignment", "involved_unit": "list.involved_unit"}[name]
 	if key == "" {
 		return name
 	}
@@ -102,7 +110,11 @@ func (c *Console) listPage(w http.ResponseWriter, r *http.Request, v *view) {
 	lv := &listView{Filter: filter, Stages: stageDisplayOrder,
 		Categories: orderedCodes("category", categoryDisplayOrder), Channels: orderedCodes("channel", channelDisplayOrder),
 		Cursor: strings.TrimSpace(in.Get("cursor")), Export: filter.Encode()}
-	for _, k := range []string{"handler", "leader", "registered_by", "due_before", "escalation_level", "channel"} {
+	lv.Warnings = warning.Codes
+	lv.JointStatuses = []string{workflows.JointProposed, workflows.JointApproved, workflows.JointDeclined, workflows.JointConcluded}
+	lv.AssignmentStatuses = []string{workflows.AssignmentAwaiting, workflows.AssignmentReported, workflows.AssignmentAccepted}
+	for _, k := range []string{"handler", "leader", "registered_by", "due_before", "escalation_level", "channel",
+		"warning", "joint", "assignment", "involved_unit"} {
 		lv.More = lv.More || filter.Get(k) != ""
 	}
 	var units struct {

@@ -43,6 +43,16 @@ type caseRow struct {
 	Petitioners     []petitioner    `json:"petitioners"`
 	Attachments     []attachment    `json:"attachments"`
 	Deadline        json.RawMessage `json:"deadline"`
+	// The bureau's routines as the register last projected them: Routines holds the
+	// assignment, call_backs, co_units and joint_investigation of a case whose workflow ended
+	// (read when state is null); the others are the list's columns.
+	Routines         json.RawMessage `json:"routines"`
+	InvolvedUnits    []string        `json:"involved_units"`
+	JointStatus      string          `json:"joint_status"`
+	JointCriteria    []string        `json:"joint_criteria"`
+	AssignmentStatus string          `json:"assignment_status"`
+	CallBacks        int             `json:"call_backs"`
+	EvaluationSource string          `json:"evaluation_source"`
 }
 
 // LedgerUnit is the unit a case counts for: the handling unit, or the routed one before.

@@ -233,7 +233,10 @@ var funcs = template.FuncMap{
 		return strconv.FormatFloat(f*100, 'f', 1, 64) + "%"
 	},
 	"join": strings.Join,
-	"add":  func(a, b int) int { return a + b },
+	// isYes and isNo read a yes-or-no that may be missing (*bool): both false when it is.
+	"isYes": func(b *bool) bool { return b != nil && *b },
+	"isNo":  func(b *bool) bool { return b != nil && !*b },
+	"add":   func(a, b int) int { return a + b },
 	"seq": func(n int) []int {
 		out := make([]int, n)
 		for i := range out {
