@@ -106,3 +106,18 @@ func TestBuiltinOfficeHours(t *testing.T) {
 		}
 	}
 }
+
+// long_standing_after (联查 criterion 2, 上访老户) is a duration; negative is refused.
+func TestLongStandingAfter(t *testing.T) {
+	set, err := Parse([]byte(`[{"name": "x",` + validPeriods + `, "long_standing_after": "90d"}]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := set["x"].LongStandingAfter.Std(); got != 90*24*time.Hour {
+		t.Errorf("long_standing_after %s", got)
+	}
+	if _, err := Parse([]byte(`[{"name": "x",` + validPeriods + `, "long_standing_after": "-1d"}]`)); err == nil ||
+		!strings.Contains(err.Error(), "long_standing_after") {
+		t.Errorf("negative long_standing_after: %v", err)
+	}
+}

@@ -132,6 +132,9 @@ func Validate(p workflows.Policy) error {
 	if p.ServiceReminderAfter < 0 {
 		errs = append(errs, fmt.Errorf("service_reminder_after: must not be negative, got %s", p.ServiceReminderAfter))
 	}
+	if p.LongStandingAfter < 0 {
+		errs = append(errs, fmt.Errorf("long_standing_after: must not be negative, got %s", p.LongStandingAfter))
+	}
 	if p.OfficeHours != nil {
 		if err := ValidateOfficeHours(*p.OfficeHours); err != nil {
 			errs = append(errs, fmt.Errorf("office_hours: %w", err))
