@@ -1,7 +1,10 @@
 package register
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"time"
@@ -25,13 +28,131 @@ import (
 //     the answered cases, so each rate has them as denominator: participation 参评率 =
 //     evaluated / answered, review rate = review requested / answered, re-review rate =
 //     re-review requested / answered; satisfaction 满意率 = satisfied / evaluated.
-//   - repeat petitions: repeat submissions linked in the period (repeat_linked events), each
-//     counting once; the case's repeat_count is their running total.
+//   - repeat petitions 重复信访: repeat submissions linked in the period (repeat_linked
+//     events), each counting once; the case's repeat_count is their running total. Repeat
+//     cases: the cases they were linked to, each once. Repeat submissions: those received
+//     (收件, received_at) in the period, whenever linked (repeat_submissions).
 //   - group petitions 集体访: received in the period with 5 or more petitioners (group_size,
 //     warning.GroupPetitionSize).
 //   - warnings 预警: raised in the period on the unit's cases, in all and by rule (warning.go).
+//     Skip-level petitions 越级访: the cases whose skip_level warning was raised in the period
+//     (a rule is raised once per case), i.e. warnings by rule's skip_level.
+//
+// The bureau's routines on a case, each figure counting a case once, by the instant of its
+// event:
+//
+//   - joint investigation 联查: proposed — a criterion set on the case in the period, by a
+//     supervisor (joint_flagged) or proposed by the workflow with any of its events (details
+//     joint_proposed); approved and declined — a leader's decision (joint_decided, details
+//     approved); concluded — the team's findings recorded (joint_findings).
+//   - assignment 交办: assigned in the period (assigned); overdue — the result report fell
+//     overdue in the period (assignment_overdue).
+//   - call-backs 回访, among the answered cases (whenever the call-back was recorded, as for
+//     evaluations): called back — one or more call-backs; reached — the petitioner reached on
+//     one; evaluated by call-back — the evaluation counted came from a call-back
+//     (evaluation_source call_back; part of evaluated). Call-back rate 回访率 = called back /
+//     answered; reached rate = reached / called back.
+//
+// Monthly dispute screening 矛盾纠纷排查 (screening.go), per unit asked to file, over the rounds
+// of the months that begin in the period (Asia/Shanghai; for a calendar month, its own round):
+// on time — a form or a zero report filed by the round's due instant; late — filed after it;
+// zero — zero reports (零报告), on time or late; missed — the round closed without a report
+// (逾期未报); pending — not filed yet. Due: the rounds whose due instant has passed for the unit
+// (all but those pending before it). On-time rate 按时报送率 = on time / due.
+//
+// By topic: received, closed, overdue now, evaluated, satisfied and the satisfaction rate as
+// above, grouped by topic and category instead of by unit. Topics are compared as repeat
+// detection compares them (trimmed, case-insensitive: cases.topic_key) and shown as the first
+// of their spellings in sort order. Listed: the topics with any of these figures, most received first,
+// then most overdue now, then most closed — TopTopics of them in Stats, each unit's first
+// TopicsPerUnit in the monthly ledger.
 //
 // A rate is 0 when its denominator is 0.
+
+// How many topics Stats lists, and each row of the monthly ledger.
+const (
+	TopTopics     = 20
+	TopicsPerUnit = 5
+)
+
+// RoutineFigures are the figures of skip-level and repeat petitions, the bureau's routines and
+// the screening reports (see the definitions above): in Stats for the period, in each
+// MonthlyRow for the unit's month.
+type RoutineFigures struct {
+	SkipLevel         int `json:"skip_level"` // 越级访
+	RepeatCases       int `json:"repeat_cases"`
+	RepeatSubmissions int `json:"repeat_submissions"`
+	// Joint investigation 联查.
+	JointProposed  int `json:"joint_proposed"`
+	JointApproved  int `json:"joint_approved"`
+	JointDeclined  int `json:"joint_declined"`
+	JointConcluded int `json:"joint_concluded"`
+	// Call-backs 回访 among the answered cases.
+	CalledBack          int     `json:"called_back"`
+	CallBackRate        float64 `json:"call_back_rate"` // 回访率 = called back / answered
+	CallBackReached     int     `json:"call_back_reached"`
+	CallBackReachedRate float64 `json:"call_back_reached_rate"` // reached / called back
+	EvaluatedByCallBack int     `json:"evaluated_by_call_back"`
+	// Assignment 交办.
+	Assigned           int `json:"assigned"`
+	AssignmentsOverdue int `json:"assignments_overdue"`
+	ScreeningFigures
+}
+
+// ScreeningFigures are a unit's (or all units') screening reports over the period's rounds.
+type ScreeningFigures struct {
+	ScreeningRounds     int     `json:"screening_rounds"` // rounds asked to file in
+	ScreeningDue        int     `json:"screening_due"`
+	ScreeningOnTime     int     `json:"screening_on_time"`
+	ScreeningLate       int     `json:"screening_late"`
+	ScreeningZero       int     `json:"screening_zero"`
+	ScreeningMissed     int     `json:"screening_missed"`
+	ScreeningPending    int     `json:"screening_pending"`
+	ScreeningOnTimeRate float64 `json:"screening_on_time_rate"` // 按时报送率 = on time / due
+}
+
+// UnitScreening is one unit's screening figures.
+type UnitScreening struct {
+	Unit string `json:"unit"`
+	ScreeningFigures
+}
+
+// TopicFigures are the figures of one topic and category.
+type TopicFigures struct {
+	Topic            string  `json:"topic"`
+	Category         string  `json:"category"`
+	Received         int     `json:"received"`
+	Closed           int     `json:"closed"`
+	OverdueNow       int     `json:"overdue_now"`
+	Evaluated        int     `json:"evaluated"`
+	Satisfied        int     `json:"satisfied"`
+	SatisfactionRate float64 `json:"satisfaction_rate"` // 满意率 = satisfied / evaluated
+}
+
+// counts are the figures' counts, in one order (the rates follow from them: setRates).
+func (r *RoutineFigures) counts() []*int {
+	return []*int{&r.SkipLevel, &r.RepeatCases, &r.RepeatSubmissions,
+		&r.JointProposed, &r.JointApproved, &r.JointDeclined, &r.JointConcluded,
+		&r.CalledBack, &r.CallBackReached, &r.EvaluatedByCallBack, &r.Assigned, &r.AssignmentsOverdue,
+		&r.ScreeningRounds, &r.ScreeningDue, &r.ScreeningOnTime, &r.ScreeningLate, &r.ScreeningZero,
+		&r.ScreeningMissed, &r.ScreeningPending}
+}
+
+func (r *RoutineFigures) add(o RoutineFigures) {
+	to, from := r.counts(), o.counts()
+	for i := range to {
+		*to[i] += *from[i]
+	}
+}
+
+// setRates derives the rates from the counts; answered is the call-back rate's denominator.
+func (r *RoutineFigures) setRates(answered int) {
+	r.CallBackRate = rate(r.CalledBack, answered)
+	r.CallBackReachedRate = rate(r.CallBackReached, r.CalledBack)
+	r.ScreeningFigures.setRate()
+}
+
+func (f *ScreeningFigures) setRate() { f.ScreeningOnTimeRate = rate(f.ScreeningOnTime, f.ScreeningDue) }
 
 // unitFigures are one unit's counts over a period.
 type unitFigures struct {
@@ -42,23 +163,29 @@ type unitFigures struct {
 	repeats                                    int
 	warnings                                   int
 	warningsByRule                             map[string]int
+	routine                                    RoutineFigures // counts only
 }
 
-// figuresSQL is a variable: the group petition size comes from internal/warning.
-var figuresSQL = `
-SELECT ledger_unit,
-	count(*) FILTER (WHERE received_in),
-	count(*) FILTER (WHERE accepted_at >= @from AND accepted_at < @to),
-	count(*) FILTER (WHERE closed_in),
-	count(*) FILTER (WHERE closed_in AND on_time),
-	count(*) FILTER (WHERE overdue AND stage NOT IN ` + finalStagesSQL + `),
-	count(*) FILTER (WHERE answered),
-	count(*) FILTER (WHERE answered AND evaluation <> ''),
-	count(*) FILTER (WHERE answered AND evaluation IN ('satisfied', 'basic_satisfied')),
-	count(*) FILTER (WHERE answered AND review_requested),
-	count(*) FILTER (WHERE answered AND re_review_requested),
-	count(*) FILTER (WHERE received_in AND group_size >= ` + strconv.Itoa(warning.GroupPetitionSize) + `)
-FROM (
+// of returns the figures of unit in figs, added when missing.
+func of(figs map[string]*unitFigures, unit string) *unitFigures {
+	f := figs[unit]
+	if f == nil {
+		f = &unitFigures{unit: unit}
+		figs[unit] = f
+	}
+	return f
+}
+
+// Conditions on a row of periodCasesSQL, for the figures by unit and by topic alike.
+const (
+	overdueNowSQL = `overdue AND stage NOT IN ` + finalStagesSQL
+	evaluatedSQL  = `answered AND evaluation <> ''`
+	satisfiedSQL  = `answered AND evaluation IN ('satisfied', 'basic_satisfied')`
+)
+
+// periodCasesSQL are the cases that can count over the period (arguments from, to and unit),
+// with whether each was received, closed and answered in it.
+const periodCasesSQL = `
 	SELECT *,
 		registered_at >= @from AND registered_at < @to AS received_in,
 		COALESCE(closed_at >= @from AND closed_at < @to AND stage IN ('closed', 'terminated'), false) AS closed_in,
@@ -72,16 +199,114 @@ FROM (
 			OR accepted_at >= @from AND accepted_at < @to
 			OR replied_at >= @from AND replied_at < @to
 			OR closed_at >= @from AND closed_at < @to
-			OR overdue)
+			OR overdue)`
+
+// figuresSQL is a variable: the group petition size comes from internal/warning.
+var figuresSQL = `
+SELECT ledger_unit,
+	count(*) FILTER (WHERE received_in),
+	count(*) FILTER (WHERE accepted_at >= @from AND accepted_at < @to),
+	count(*) FILTER (WHERE closed_in),
+	count(*) FILTER (WHERE closed_in AND on_time),
+	count(*) FILTER (WHERE ` + overdueNowSQL + `),
+	count(*) FILTER (WHERE answered),
+	count(*) FILTER (WHERE ` + evaluatedSQL + `),
+	count(*) FILTER (WHERE ` + satisfiedSQL + `),
+	count(*) FILTER (WHERE answered AND review_requested),
+	count(*) FILTER (WHERE answered AND re_review_requested),
+	count(*) FILTER (WHERE received_in AND group_size >= ` + strconv.Itoa(warning.GroupPetitionSize) + `),
+	count(*) FILTER (WHERE answered AND call_backs > 0),
+	count(*) FILTER (WHERE answered AND call_back_reached),
+	count(*) FILTER (WHERE ` + evaluatedSQL + ` AND evaluation_source = 'call_back')
+FROM (` + periodCasesSQL + `
 ) c
 GROUP BY ledger_unit`
 
-const repeatsSQL = `
-SELECT c.ledger_unit, count(*)
-FROM case_events e JOIN cases c USING (case_no)
-WHERE e.type = 'repeat_linked' AND e.at >= @from AND e.at < @to
-	AND (@unit = '' OR c.ledger_unit = @unit)
+// eventFiguresSQL counts by ledger unit the events of the period that repeat petitions and the
+// routines are counted from, and the repeat submissions received in it (as the pseudo-event
+// 'repeat_submission').
+const eventFiguresSQL = `
+SELECT c.ledger_unit,
+	count(*) FILTER (WHERE e.type = 'repeat_linked'),
+	count(DISTINCT e.case_no) FILTER (WHERE e.type = 'repeat_linked'),
+	count(*) FILTER (WHERE e.type = 'repeat_submission'),
+	count(DISTINCT e.case_no) FILTER (WHERE e.type = 'joint_flagged' OR e.proposed),
+	count(DISTINCT e.case_no) FILTER (WHERE e.type = 'joint_decided' AND e.approved),
+	count(DISTINCT e.case_no) FILTER (WHERE e.type = 'joint_decided' AND NOT e.approved),
+	count(DISTINCT e.case_no) FILTER (WHERE e.type = 'joint_findings'),
+	count(DISTINCT e.case_no) FILTER (WHERE e.type = 'assigned'),
+	count(DISTINCT e.case_no) FILTER (WHERE e.type = 'assignment_overdue')
+FROM (
+	SELECT case_no, type, COALESCE(details ? 'joint_proposed', false) AS proposed,
+		COALESCE(details -> 'approved' = 'true', false) AS approved
+	FROM case_events
+	WHERE type IN ('repeat_linked', 'joint_flagged', 'joint_decided', 'joint_findings', 'assigned', 'assignment_overdue')
+			AND at >= @from AND at < @to
+		-- Any event may carry the workflow's proposal: 0014's partial index finds them.
+		OR details ? 'joint_proposed' AND at >= @from AND at < @to
+	UNION ALL
+	SELECT case_no, 'repeat_submission', false, false
+	FROM repeat_submissions
+	WHERE received_at >= @from AND received_at < @to
+) e JOIN cases c USING (case_no)
+WHERE @unit = '' OR c.ledger_unit = @unit
 GROUP BY c.ledger_unit`
+
+// screeningFiguresSQL counts the units' reports in the rounds of months first..last.
+const screeningFiguresSQL = `
+SELECT unit,
+	count(*),
+	count(*) FILTER (WHERE status <> 'pending' OR overdue),
+	count(*) FILTER (WHERE status IN ('filed', 'zero') AND NOT late),
+	count(*) FILTER (WHERE status IN ('filed', 'zero') AND late),
+	count(*) FILTER (WHERE status = 'zero'),
+	count(*) FILTER (WHERE status = 'missed'),
+	count(*) FILTER (WHERE status = 'pending')
+FROM screening_reports
+WHERE month >= @first AND month <= @last AND (@unit = '' OR unit = @unit)
+GROUP BY unit`
+
+// topicsSQL ranks the topics of the period within each unit (per_unit) or over all, and
+// keeps the first top of each.
+const topicsSQL = `
+SELECT unit_key, topic, category, received, closed, overdue_now, evaluated, satisfied
+FROM (
+	SELECT *, row_number() OVER (PARTITION BY unit_key
+		ORDER BY received DESC, overdue_now DESC, closed DESC, topic, category) AS rank
+	FROM (
+		SELECT CASE WHEN @per_unit THEN ledger_unit ELSE '' END AS unit_key,
+			min(btrim(topic)) AS topic, category,
+			count(*) FILTER (WHERE received_in) AS received,
+			count(*) FILTER (WHERE closed_in) AS closed,
+			count(*) FILTER (WHERE ` + overdueNowSQL + `) AS overdue_now,
+			count(*) FILTER (WHERE ` + evaluatedSQL + `) AS evaluated,
+			count(*) FILTER (WHERE ` + satisfiedSQL + `) AS satisfied
+		FROM (` + periodCasesSQL + `
+		) c
+		GROUP BY 1, topic_key, category
+		HAVING count(*) FILTER (WHERE received_in OR closed_in OR ` + overdueNowSQL + ` OR ` + evaluatedSQL + `) > 0
+	) g
+) r
+WHERE rank <= @top
+ORDER BY unit_key, rank`
+
+// screeningMonths are the first and last months ("YYYY-MM") whose first instant in
+// Asia/Shanghai lies in [from, to); ok is false when none does.
+func screeningMonths(from, to time.Time) (first, last string, ok bool) {
+	month := func(t time.Time) time.Time {
+		t = t.In(shanghai)
+		return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, shanghai)
+	}
+	f := month(from)
+	if f.Before(from) {
+		f = f.AddDate(0, 1, 0)
+	}
+	l := month(to.Add(-time.Nanosecond))
+	if l.Before(f) {
+		return "", "", false
+	}
+	return f.Format("2006-01"), l.Format("2006-01"), true
+}
 
 // figures returns the counts per ledger unit over [from, to), of unit only when unit != "".
 func (s *Store) figures(ctx context.Context, from, to time.Time, unit string) (map[string]*unitFigures, error) {
@@ -91,7 +316,8 @@ func (s *Store) figures(ctx context.Context, from, to time.Time, unit string) (m
 	var f unitFigures
 	_, err := pgx.ForEachRow(rows, []any{&f.unit, &f.received, &f.accepted, &f.closed,
 		&f.closedOnTime, &f.overdueNow, &f.answered, &f.evaluated, &f.satisfied,
-		&f.reviewRequested, &f.reReviewRequested, &f.groups}, func() error {
+		&f.reviewRequested, &f.reReviewRequested, &f.groups,
+		&f.routine.CalledBack, &f.routine.CallBackReached, &f.routine.EvaluatedByCallBack}, func() error {
 		g := f
 		out[f.unit] = &g
 		return nil
@@ -99,20 +325,64 @@ func (s *Store) figures(ctx context.Context, from, to time.Time, unit string) (m
 	if err != nil {
 		return nil, err
 	}
-	rows, _ = s.pool.Query(ctx, repeatsSQL, args)
+
+	rows, _ = s.pool.Query(ctx, eventFiguresSQL, args)
 	var u string
-	var n int
-	_, err = pgx.ForEachRow(rows, []any{&u, &n}, func() error {
-		if out[u] == nil {
-			out[u] = &unitFigures{unit: u}
-		}
-		out[u].repeats = n
+	var repeats int
+	var r RoutineFigures
+	_, err = pgx.ForEachRow(rows, []any{&u, &repeats, &r.RepeatCases, &r.RepeatSubmissions,
+		&r.JointProposed, &r.JointApproved, &r.JointDeclined, &r.JointConcluded,
+		&r.Assigned, &r.AssignmentsOverdue}, func() error {
+		f := of(out, u)
+		f.repeats = repeats
+		f.routine.add(r)
 		return nil
 	})
 	if err != nil {
+		return nil, fmt.Errorf("event figures: %w", err)
+	}
+
+	if first, last, ok := screeningMonths(from, to); ok {
+		args := pgx.NamedArgs{"first": first, "last": last, "unit": unit}
+		rows, _ = s.pool.Query(ctx, screeningFiguresSQL, args)
+		var sf ScreeningFigures
+		_, err = pgx.ForEachRow(rows, []any{&u, &sf.ScreeningRounds, &sf.ScreeningDue, &sf.ScreeningOnTime,
+			&sf.ScreeningLate, &sf.ScreeningZero, &sf.ScreeningMissed, &sf.ScreeningPending}, func() error {
+			of(out, u).routine.add(RoutineFigures{ScreeningFigures: sf})
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("screening figures: %w", err)
+		}
+	}
+
+	if err := s.warningFigures(ctx, args, out); err != nil {
 		return nil, err
 	}
-	return out, s.warningFigures(ctx, args, out)
+	for _, f := range out {
+		f.routine.SkipLevel = f.warningsByRule[warning.RuleSkipLevel]
+	}
+	return out, nil
+}
+
+// topicFigures returns the topics of the period ranked within each ledger unit (perUnit) or
+// over all (under key ""), the first top of each.
+func (s *Store) topicFigures(ctx context.Context, from, to time.Time, unit string, perUnit bool, top int) (map[string][]TopicFigures, error) {
+	rows, _ := s.pool.Query(ctx, topicsSQL, pgx.NamedArgs{"from": from, "to": to, "unit": unit,
+		"per_unit": perUnit, "top": top})
+	out := map[string][]TopicFigures{}
+	var u string
+	var t TopicFigures
+	_, err := pgx.ForEachRow(rows, []any{&u, &t.Topic, &t.Category, &t.Received, &t.Closed,
+		&t.OverdueNow, &t.Evaluated, &t.Satisfied}, func() error {
+		t.SatisfactionRate = rate(t.Satisfied, t.Evaluated)
+		out[u] = append(out[u], t)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("topic figures: %w", err)
+	}
+	return out, nil
 }
 
 func rate(num, den int) float64 {
@@ -130,6 +400,7 @@ func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Sta
 		return Stats{}, err
 	}
 	var t unitFigures
+	screening := []UnitScreening{}
 	for _, f := range figs {
 		t.received += f.received
 		t.accepted += f.accepted
@@ -144,7 +415,15 @@ func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Sta
 		t.groups += f.groups
 		t.repeats += f.repeats
 		t.warnings += f.warnings
+		t.routine.add(f.routine)
+		if f.routine.ScreeningRounds > 0 {
+			u := UnitScreening{Unit: f.unit, ScreeningFigures: f.routine.ScreeningFigures}
+			u.setRate()
+			screening = append(screening, u)
+		}
 	}
+	slices.SortFunc(screening, func(a, b UnitScreening) int { return cmp.Compare(a.Unit, b.Unit) })
+	t.routine.setRates(t.answered)
 	st := Stats{
 		From: from, To: to, Unit: unit,
 		Received:          t.received,
@@ -167,6 +446,17 @@ func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Sta
 		GroupPetitions:    t.groups,
 		Warnings:          t.warnings,
 		WarningsByRule:    warningsByRule(figs),
+		Answered:          t.answered,
+		RoutineFigures:    t.routine,
+		ScreeningByUnit:   screening,
+	}
+	topics, err := s.topicFigures(ctx, from, to, unit, false, TopTopics)
+	if err != nil {
+		return Stats{}, err
+	}
+	st.ByTopic = topics[""]
+	if st.ByTopic == nil {
+		st.ByTopic = []TopicFigures{}
 	}
 	rows, _ := s.pool.Query(ctx, `SELECT 'channel', channel, count(*) FROM cases
 			WHERE registered_at >= @from AND registered_at < @to AND (@unit = '' OR ledger_unit = @unit)
@@ -194,7 +484,7 @@ func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Sta
 // MonthlyReport returns the monthly ledger 台账 of the month containing month (in
 // Asia/Shanghai): one row per unit of the register, by code, including units without cases,
 // followed by a row for any other unit code cases carry (e.g. "" for cases routed nowhere
-// yet). Figures are defined as for Stats.
+// yet). Figures are defined as for Stats; each row lists its unit's first TopicsPerUnit topics.
 func (s *Store) MonthlyReport(ctx context.Context, month time.Time) ([]MonthlyRow, error) {
 	m := month.In(shanghai)
 	from := time.Date(m.Year(), m.Month(), 1, 0, 0, 0, 0, shanghai)
@@ -202,6 +492,10 @@ func (s *Store) MonthlyReport(ctx context.Context, month time.Time) ([]MonthlyRo
 	label := from.Format("2006-01")
 
 	figs, err := s.figures(ctx, from, to, "")
+	if err != nil {
+		return nil, err
+	}
+	topics, err := s.topicFigures(ctx, from, to, "", true, TopicsPerUnit)
 	if err != nil {
 		return nil, err
 	}
@@ -219,6 +513,13 @@ func (s *Store) MonthlyReport(ctx context.Context, month time.Time) ([]MonthlyRo
 			r.Answered = f.answered
 			r.ParticipationRate, r.SatisfactionRate = rate(f.evaluated, f.answered), rate(f.satisfied, f.evaluated)
 			r.Warnings = f.warnings
+			r.RepeatPetitions = f.repeats
+			r.RoutineFigures = f.routine
+			r.RoutineFigures.setRates(f.answered)
+		}
+		r.Topics = topics[code]
+		if r.Topics == nil {
+			r.Topics = []TopicFigures{}
 		}
 		delete(figs, code)
 		return r
@@ -234,7 +535,8 @@ func (s *Store) MonthlyReport(ctx context.Context, month time.Time) ([]MonthlyRo
 	slices.Sort(extra)
 	for _, code := range extra {
 		r := row(code, "")
-		if r != (MonthlyRow{Month: label, Unit: code}) { // only repeats and nothing else: skip
+		// A unit outside the directory gets a row only when a figure of the ledger counts.
+		if !reflect.DeepEqual(r, MonthlyRow{Month: label, Unit: code, Topics: r.Topics}) {
 			out = append(out, r)
 		}
 	}
