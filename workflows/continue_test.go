@@ -3,6 +3,7 @@ package workflows_test
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/workflow"
@@ -16,17 +17,7 @@ import (
 func TestContinueAsNewCarriesTheCase(t *testing.T) {
 	r := newRun(t)
 	acc := accept(sec(5), r)
-	r.env.RegisterDelayedCallback(func() { r.env.SetContinueAsNewSuggested(true) }, sec(50))
-	r.env.ExecuteWorkflow(workflows.WorkflowName, r.input)
-
-	var can *workflow.ContinueAsNewError
-	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("want a continue-as-new, got %v", err)
-	}
-	var next workflows.PetitionInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	next := r.continuedAt(sec(50))
 	if len(next.Carry) == 0 || next.CaseNo != r.input.CaseNo {
 		t.Fatalf("continued input carries no state: %+v", next)
 	}
@@ -64,4 +55,21 @@ func TestContinueAsNewCarriesTheCase(t *testing.T) {
 	if count[workflows.EventReminderSent] != 1 || count[workflows.EventOverdue] != 1 {
 		t.Errorf("ladder steps across the runs: %v", count)
 	}
+}
+
+// continuedAt runs the case until the server suggests a continue-as-new at offset `at`, and
+// returns the input the next run starts with.
+func (r *run) continuedAt(at time.Duration) workflows.PetitionInput {
+	r.t.Helper()
+	r.env.RegisterDelayedCallback(func() { r.env.SetContinueAsNewSuggested(true) }, at)
+	r.env.ExecuteWorkflow(workflows.WorkflowName, r.input)
+	var can *workflow.ContinueAsNewError
+	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
+		r.t.Fatalf("want a continue-as-new, got %v", err)
+	}
+	var next workflows.PetitionInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		r.t.Fatal(err)
+	}
+	return next
 }

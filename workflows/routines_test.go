@@ -1,14 +1,10 @@
 package workflows_test
 
 import (
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
-	"go.temporal.io/sdk/converter"
-	"go.temporal.io/sdk/workflow"
 
 	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/workflows"
@@ -335,16 +331,7 @@ func TestAssignmentWatchedAcrossContinueAsNew(t *testing.T) {
 	r := newRun(t)
 	accept(sec(5), r)
 	r.act(sec(10), workflows.UpdateAssign, workflows.ActionInput{Actor: supervisor, Opinion: "report by 40s", ReportDue: at(sec(40))})
-	r.env.RegisterDelayedCallback(func() { r.env.SetContinueAsNewSuggested(true) }, sec(20))
-	r.env.ExecuteWorkflow(workflows.WorkflowName, r.input)
-	var can *workflow.ContinueAsNewError
-	if err := r.env.GetWorkflowError(); !errors.As(err, &can) {
-		t.Fatalf("want a continue-as-new, got %v", err)
-	}
-	var next workflows.PetitionInput
-	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
-		t.Fatal(err)
-	}
+	next := r.continuedAt(sec(20))
 	r2 := newRun(t)
 	r2.input = next
 	r2.env.SetStartTime(t0.Add(sec(20)))
