@@ -193,30 +193,61 @@ func csvFile(header []string, rows [][]exportCell) ([]byte, error) {
 // xlsxFile is an Excel workbook of one sheet: a bold header row, then the rows. Text goes in
 // as text cells (never formulas), numbers as numbers.
 func xlsxFile(sheet string, header []string, rows [][]exportCell) ([]byte, error) {
+	return xlsxBook(xlsxSheet{sheet, header, rows})
+}
+
+// xlsxSheet is one sheet of a workbook: its name, header and rows.
+type xlsxSheet struct {
+	name   string
+	header []string
+	rows   [][]exportCell
+}
+
+// xlsxBook is an Excel workbook of the sheets, in order, each written as xlsxFile writes its one.
+func xlsxBook(sheets ...xlsxSheet) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		return nil, err
-	}
-	sw, err := f.NewStreamWriter(sheet)
-	if err != nil {
-		return nil, err
-	}
 	bold, err := f.NewStyle(&excelize.Style{Font: &excelize.Font{Bold: true}})
 	if err != nil {
 		return nil, err
 	}
-	if err := sw.SetColWidth(1, len(header), 16); err != nil {
+	for i, sheet := range sheets {
+		if i == 0 {
+			err = f.SetSheetName("Sheet1", sheet.name)
+		} else {
+			_, err = f.NewSheet(sheet.name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := xlsxSheetRows(f, sheet, bold); err != nil {
+			return nil, err
+		}
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
 		return nil, err
 	}
-	head := make([]any, len(header))
-	for i, h := range header {
+	return buf.Bytes(), nil
+}
+
+// xlsxSheetRows streams one sheet's header (in style bold) and rows into f.
+func xlsxSheetRows(f *excelize.File, sheet xlsxSheet, bold int) error {
+	sw, err := f.NewStreamWriter(sheet.name)
+	if err != nil {
+		return err
+	}
+	if err := sw.SetColWidth(1, len(sheet.header), 16); err != nil {
+		return err
+	}
+	head := make([]any, len(sheet.header))
+	for i, h := range sheet.header {
 		head[i] = excelize.Cell{StyleID: bold, Value: h}
 	}
 	if err := sw.SetRow("A1", head, excelize.RowOpts{}); err != nil {
-		return nil, err
+		return err
 	}
-	for n, r := range rows {
+	for n, r := range sheet.rows {
 		vals := make([]any, len(r))
 		for i, cell := range r {
 			switch {
@@ -230,18 +261,11 @@ func xlsxFile(sheet string, header []string, rows [][]exportCell) ([]byte, error
 		}
 		ref, err := excelize.CoordinatesToCellName(1, n+2)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if err := sw.SetRow(ref, vals); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if err := sw.Flush(); err != nil {
-		return nil, err
-	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return sw.Flush()
 }

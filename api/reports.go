@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/petitions/petitions/internal/labels"
 	"github.com/petitions/petitions/internal/register"
 )
 
@@ -92,6 +93,20 @@ var csvHeader = []string{
 	"满意 satisfied", "参评 evaluated", "复查 reviews", "复核 re_reviews",
 	"答复 answered", "参评率 participation_rate", "满意率 satisfaction_rate",
 	"预警 warnings",
+	// Skip-level and repeat petitions, the bureau's routines, the screening report (issue 13).
+	"重复信访 repeat_petitions", "越级访 skip_level", "重复信访件 repeat_cases", "重复信访收件 repeat_submissions",
+	"拟联查 joint_proposed", "批准联查 joint_approved", "不予联查 joint_declined", "联查办结 joint_concluded",
+	"回访 called_back", "回访率 call_back_rate", "回访联系上 call_back_reached", "联系成功率 call_back_reached_rate",
+	"回访评价 evaluated_by_call_back", "交办 assigned", "交办逾期未报 assignments_overdue",
+	"排查应报 screening_rounds", "排查到期 screening_due", "按时报送 screening_on_time", "逾期报送 screening_late",
+	"零报告 screening_zero", "逾期未报 screening_missed", "未报送 screening_pending", "按时报送率 screening_on_time_rate",
+}
+
+// topicHeader labels the Excel ledger's second sheet: each unit's first topics of the month
+// (register.MonthlyRow.Topics), in topicCells' order.
+var topicHeader = []string{
+	"月份 month", "单位编码 unit", "单位 unit_name", "序号 rank", "事由 topic", "类别 category",
+	"收件 received", "办结 closed", "超期 overdue_now", "参评 evaluated", "满意 satisfied", "满意率 satisfaction_rate",
 }
 
 // utf8BOM makes Excel read the file as UTF-8; without it Chinese unit names turn to mojibake.
@@ -176,10 +191,12 @@ func (s *Server) monthlyReportXLSX(c *gin.Context) {
 		return
 	}
 	cells := make([][]exportCell, len(rows))
+	var topics [][]exportCell
 	for i, r := range rows {
 		cells[i] = monthlyCells(r)
+		topics = append(topics, topicCells(r)...)
 	}
-	body, err := xlsxFile("月度台账", csvHeader, cells)
+	body, err := xlsxBook(xlsxSheet{"月度台账", csvHeader, cells}, xlsxSheet{"热点事项", topicHeader, topics})
 	if err != nil {
 		s.fail(c, err)
 		return
@@ -198,7 +215,27 @@ func monthlyCells(r register.MonthlyRow) []exportCell {
 		numCell(r.Satisfied), numCell(r.Evaluated), numCell(r.Reviews), numCell(r.ReReviews),
 		numCell(r.Answered), rate(r.ParticipationRate), rate(r.SatisfactionRate),
 		numCell(r.Warnings),
+		numCell(r.RepeatPetitions), numCell(r.SkipLevel), numCell(r.RepeatCases), numCell(r.RepeatSubmissions),
+		numCell(r.JointProposed), numCell(r.JointApproved), numCell(r.JointDeclined), numCell(r.JointConcluded),
+		numCell(r.CalledBack), rate(r.CallBackRate), numCell(r.CallBackReached), rate(r.CallBackReachedRate),
+		numCell(r.EvaluatedByCallBack), numCell(r.Assigned), numCell(r.AssignmentsOverdue),
+		numCell(r.ScreeningRounds), numCell(r.ScreeningDue), numCell(r.ScreeningOnTime), numCell(r.ScreeningLate),
+		numCell(r.ScreeningZero), numCell(r.ScreeningMissed), numCell(r.ScreeningPending), rate(r.ScreeningOnTimeRate),
 	}
+}
+
+// topicCells are a ledger row's topics in topicHeader's order, the category in Chinese.
+func topicCells(r register.MonthlyRow) [][]exportCell {
+	out := make([][]exportCell, len(r.Topics))
+	for i, t := range r.Topics {
+		satisfaction := t.SatisfactionRate
+		out[i] = []exportCell{
+			textCell(r.Month), textCell(r.Unit), textCell(r.UnitName), numCell(i + 1), textCell(t.Topic),
+			textCell(labels.Zh(labels.KindCategory, t.Category)), numCell(t.Received), numCell(t.Closed),
+			numCell(t.OverdueNow), numCell(t.Evaluated), numCell(t.Satisfied), {rate: &satisfaction},
+		}
+	}
+	return out
 }
 
 func monthlyCSV(rows []register.MonthlyRow) ([]byte, error) {
