@@ -24,6 +24,8 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/petitions/petitions/workflows"
 )
 
 // browser is one person's browser: its own profile, so its own cookies.
@@ -218,7 +220,7 @@ func (b *browser) waitText(path, s string, timeout time.Duration) {
 }
 
 // act submits a case-file action form: fields are CSS selectors (within the form) → values;
-// a select or radio is set, text is typed.
+// a select is set, a radio or checkbox clicked, text typed.
 func (b *browser) act(caseNo, action string, fields map[string]string) {
 	b.t.Helper()
 	b.open("/cases/" + caseNo)
@@ -232,7 +234,7 @@ func (b *browser) act(caseNo, action string, fields map[string]string) {
 		switch {
 		case strings.HasPrefix(sel, "select"):
 			b.run(chromedp.SetValue(css(full), v))
-		case strings.Contains(sel, "[type=radio]"):
+		case strings.Contains(sel, "[type=radio]"), strings.Contains(sel, "[type=checkbox]"):
 			b.run(chromedp.Click(css(full)))
 		default:
 			b.run(chromedp.SendKeys(css(full), v))
@@ -474,4 +476,98 @@ func TestConsoleStatistics(t *testing.T) {
 	}
 	b.shot("stats")
 	b.readmeShot("statistics")
+}
+
+// A group petition (5 people) is proposed for joint investigation (联查) by the system itself,
+// from its group warning (criterion 2, skip_group_long). The supervisor finds it on the home
+// page under 拟联查 and opens it: the criterion shows, marked 系统提出. A leader of the petition
+// office finds it among the joint investigations to decide and approves it from the case page
+// with a team of two units (checkboxes, sent as the JSON array units); the team's other unit
+// then finds it among the cases it investigates jointly.
+func TestConsoleJointInvestigation(t *testing.T) {
+	var r registered
+	code := call(t, "POST", "/api/v1/petitions", map[string]any{
+		"channel": "visit", "category": "appeal", "topic": "construction wages, a group in the console",
+		"content": "工地拖欠工资，五人集体来访 wages unpaid", "petitioners": []any{petitioner()},
+		"group_size": 5, "policy": "default",
+	}, &r)
+	if code != http.StatusCreated {
+		t.Fatalf("register: status %d", code)
+	}
+	act(t, r.CaseNo, "accept", map[string]any{"unit": "construction", "handler": "handler.construction"}, http.StatusOK)
+	eventually(t, 20*time.Second, r.CaseNo+" proposed for joint investigation in the register", func() bool {
+		return listed(t, "joint=proposed", r.CaseNo)
+	})
+
+	s := newBrowser(t)
+	s.signIn(supervisor)
+	s.run(chromedp.WaitVisible(css("#q-q\\.joint_proposed")))
+	if q := s.text(`section[aria-labelledby="q-q.joint_proposed"]`); !strings.Contains(q, r.CaseNo) {
+		s.shot("home")
+		t.Fatalf("the supervisor's 拟联查 queue lacks %s: %s", r.CaseNo, q)
+	}
+	s.open("/cases/" + r.CaseNo)
+	s.run(chromedp.WaitVisible(css("#joint")))
+	if st := s.attr("#joint-status", "data-status"); st != "proposed" {
+		t.Fatalf("joint status %q, want proposed", st)
+	}
+	if crit := s.text("#joint-criteria"); !strings.Contains(crit, "越级访、集体访、上访老户") || !strings.Contains(crit, "系统提出") {
+		s.shot("case-proposed")
+		t.Fatalf("the criterion is not shown as the system's: %s", crit)
+	}
+	s.wantText("拟联查", "列入联查范围") // the supervisor may add a criterion of their own
+	s.shot("case-proposed")
+
+	l := newBrowser(t)
+	l.signIn("leader.petition_office")
+	l.run(chromedp.WaitVisible(css("#q-q\\.joint_leader")))
+	if q := l.text(`section[aria-labelledby="q-q.joint_leader"]`); !strings.Contains(q, r.CaseNo) {
+		l.shot("home")
+		t.Fatalf("the office leader's queue lacks %s: %s", r.CaseNo, q)
+	}
+	l.open("/cases/" + r.CaseNo)
+	l.run(chromedp.WaitVisible(css("#act-decide_joint_investigation")))
+	if !eval[bool](l, `document.querySelector('#decide_joint_investigation-units-construction').checked`) {
+		t.Fatal("the handling unit is not ticked for the team")
+	}
+	unlabelled := eval[[]string](l, `Array.from(document.querySelectorAll('#act-decide_joint_investigation input:not([type=hidden]), #act-decide_joint_investigation textarea'))
+		.filter(e => !e.labels || e.labels.length === 0).map(e => e.id)`)
+	if len(unlabelled) > 0 {
+		t.Fatalf("fields without a label: %v", unlabelled)
+	}
+	l.shot("decide")
+	l.act(r.CaseNo, "decide_joint_investigation", map[string]string{
+		"#decide_joint_investigation-approved-yes[type=radio]":    "",
+		"#decide_joint_investigation-units-health[type=checkbox]": "",
+		"#decide_joint_investigation-reason":                      "集体访，需卫健部门共同核查",
+	})
+	l.wantText("已作出联查审批决定")
+	wantEvents(t, r.CaseNo, "joint_decided")
+	st := getCase(t, r.CaseNo).State
+	if st == nil || st.Joint == nil || st.Joint.Status != workflows.JointApproved ||
+		strings.Join(st.Joint.Team, ",") != "construction,health" {
+		t.Fatalf("after the decision: %+v", st)
+	}
+	l.waitText("/cases/"+r.CaseNo, "联查中", 20*time.Second)
+	if team := l.text("#joint-team"); !strings.Contains(team, "区住房和城乡建设局、区卫生健康局") {
+		t.Fatalf("team shown as %q", team)
+	}
+	l.wantText("集体访，需卫健部门共同核查")
+	l.shot("approved")
+
+	// The health bureau's staff now see the case among those their unit investigates jointly.
+	eventually(t, 20*time.Second, r.CaseNo+" listed for the health bureau", func() bool {
+		var page struct {
+			Cases []struct {
+				CaseNo string `json:"case_no"`
+			} `json:"cases"`
+		}
+		callRaw(t, "GET", "/api/v1/petitions?involved_unit=health&joint=approved&limit=500", nil, &page, bearer(t, "handler.health")...)
+		for _, c := range page.Cases {
+			if c.CaseNo == r.CaseNo {
+				return true
+			}
+		}
+		return false
+	})
 }

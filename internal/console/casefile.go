@@ -403,6 +403,8 @@ var cfDetailOrder = []string{
 	// The bureau's routines.
 	"lead_unit", "team", "from_leader", "criterion", "instructions", "part", "findings", "report",
 	"report_due", "reached", "call_back", "counts_as_evaluation", "notes", "joint_proposed",
+	// An early warning's rule (预警).
+	"rule",
 }
 
 // cfDetailKnown: keys with a word of their own (case.d.<key>).
@@ -480,6 +482,8 @@ func cfDetailOf(v *view, eventType, key string, raw any) (d cfDetail, show bool)
 		d.Value = strings.Join(cfList(raw, v.UnitName), "、")
 	case "criterion":
 		d.Value = v.Label(labels.KindJointCriterion, s)
+	case "rule":
+		d.Value = v.Label(labels.KindWarning, s)
 	case "joint_proposed":
 		d.Value = strings.Join(cfList(raw, func(c string) string { return v.Label(labels.KindJointCriterion, c) }), "；")
 	case "report_due":

@@ -62,6 +62,7 @@ func init() {
 		"case.d.counts_as_evaluation": {"作为满意度评价", "Counts as the evaluation"},
 		"case.d.notes":                {"回访情况", "Notes"},
 		"case.d.joint_proposed":       {"系统提出联查", "Proposed for joint investigation"},
+		"case.d.rule":                 {"预警规则", "Warning rule"},
 
 		// The routines' forms.
 		"act.f.assign_opinion":          {"交办意见", "Instructions"},

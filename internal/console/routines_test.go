@@ -145,14 +145,15 @@ func TestCaseFileRoutineEventDetails(t *testing.T) {
 	c := cfConsole(t, api)
 	page := cfGet(c, "/cases/2026-000001").Body.String()
 	for _, want := range []string{
-		"系统提出联查", "交办意见", "限期报结果", "结果报送期限", "2026年3月20日 24:00", "联查组成员单位", "区住房和城乡建设局、区卫生健康局",
+		"系统提出联查", "预警规则", "集体访", "交办意见", "限期报结果", "结果报送期限", "2026年3月20日 24:00", "联查组成员单位", "区住房和城乡建设局、区卫生健康局",
 		"联系上信访人", "作为满意度评价", "第1次", "承担事项", "核查医疗费用", "牵头单位", "联查审批", "回访", "增加协办单位",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("timeline lacks %s", want)
 		}
 	}
-	if text := cfTags.ReplaceAllString(page, " "); strings.Contains(text, "skip_group_long") || strings.Contains(text, "counts_as_evaluation") {
+	if text := cfTags.ReplaceAllString(page, " "); strings.Contains(text, "skip_group_long") || strings.Contains(text, "counts_as_evaluation") ||
+		strings.Contains(text, "rule") {
 		t.Error("a code shows instead of its label")
 	}
 }
