@@ -80,6 +80,17 @@ var routePermissions = map[string]permission{
 	"POST /api/v1/screening/rounds/:month/reports":    permScreeningFile,
 	"POST /api/v1/screening/disputes/:id/case":        permScreeningCase,
 
+	// Leader reception days and appointments (reception.go).
+	"GET /api/v1/public/reception-days":            permPublic,
+	"GET /api/v1/reception-days":                   permReceptionRead,
+	"POST /api/v1/reception-days":                  permReceptionManage,
+	"POST /api/v1/reception-days/:id/cancel":       permReceptionManage,
+	"GET /api/v1/reception-days/:id/appointments":  permReceptionRecord,
+	"POST /api/v1/reception-days/:id/appointments": permReceptionManage,
+	"POST /api/v1/appointments/:id/receive":        permReceptionReceive,
+	"POST /api/v1/appointments/:id/no-show":        permReceptionReceive,
+	"GET /api/v1/reception-record":                 permReceptionRecord,
+
 	// The codec server (codecServer only) checks credentials itself: POST for supervisors,
 	// CORS preflights (which carry no credentials) for anyone.
 	"POST /codec/encode":    permCodec,

@@ -44,6 +44,15 @@ const (
 	permScreeningRead permission = "read screening rounds"
 	permScreeningFile permission = "file screening reports"
 	permScreeningCase permission = "turn screening disputes into cases"
+	// Leader reception days (领导接访日, reception.go): every staff role reads the schedule
+	// (published to the public anyway); the petition office publishes and cancels days and
+	// books appointments; a clerk, or the day's leader, records the visit received (or the
+	// no-show); a leader reads the appointments and the reception record of their own days,
+	// the petition office everyone's.
+	permReceptionRead    permission = "read reception days"
+	permReceptionManage  permission = "manage reception days and appointments"
+	permReceptionReceive permission = "receive visits on reception days"
+	permReceptionRecord  permission = "read reception appointments and records"
 )
 
 var (
@@ -72,6 +81,11 @@ var permissions = map[permission][]workflows.Role{
 	permScreeningRead: {clerk, supervisor, handler, leader},
 	permScreeningFile: {handler, leader},
 	permScreeningCase: {clerk},
+	// Leaders see their own days only (reception.go), like a case outside the scope: 404.
+	permReceptionRead:    {clerk, supervisor, handler, leader, reviewer, admin},
+	permReceptionManage:  {clerk, supervisor},
+	permReceptionReceive: {clerk, leader},
+	permReceptionRecord:  {clerk, supervisor, leader},
 }
 
 // scopeKind is how far a role's view of cases reaches.

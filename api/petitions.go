@@ -236,42 +236,85 @@ func (s *Server) createPetition(c *gin.Context) {
 	}
 	nc.RegisteredBy = p.StaffID
 	ctx := c.Request.Context()
-	if err := s.checkPolicyAllowed(ctx, nc.Policy); err != nil {
-		s.fail(c, err)
-		return
-	}
 	clerk, err := s.actorOf(ctx, p)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
+	reg, err := s.registerCase(c, nc, clerk)
+	switch {
+	case err != nil && reg.row.CaseNo != "":
+		s.failRegistered(c, reg.row, nc.IdempotencyKey != "", err)
+	case err != nil:
+		s.fail(c, err)
+	case reg.linked != nil:
+		if seq, ok := reg.linked["seq"].(float64); ok {
+			setETag(c, int64(seq))
+		}
+		setRegistrationOutcome(c, metrics.RegistrationRepeatLinked)
+		s.answer(c, http.StatusOK, reg.linked)
+	default:
+		status := http.StatusCreated
+		if !reg.created {
+			status = http.StatusOK // idempotent retry: same case, same body
+		}
+		c.Header("Cache-Control", "no-store") // the query code is in it
+		setETag(c, reg.state.Seq)
+		s.answer(c, status, registrationBody(reg.row, reg.state))
+	}
+}
+
+// registration is what registerCase made of a petition: a case (new, or on a retry with the
+// same Idempotency-Key the one it made), or a repeat petition linked to the open case it
+// repeats.
+type registration struct {
+	row     register.Case
+	state   workflows.CaseState // once the workflow has set its first deadline
+	created bool
+	// linked is the state of the open case the petition was linked to as a repeat (重复信访),
+	// with linked_to: repeatOf.
+	linked   map[string]any
+	repeatOf string
+}
+
+// registerCase registers a validated petition as the clerk (nc.RegisteredBy) and starts its
+// case: the office's policy, routing, repeat detection (a repeat of an open case is linked to
+// it, one of a terminated matter refused), the register row and the workflow start. It is the
+// one path of POST /api/v1/petitions and of a visit received on a reception day
+// (reception.go), which names the receiving leader as the leader in charge from the start
+// (nc.Leader). An error with reg.row set: the case exists but its workflow has not confirmed
+// (answer with failRegistered).
+func (s *Server) registerCase(c *gin.Context, nc register.NewCase, clerk workflows.Actor) (registration, error) {
+	ctx := c.Request.Context()
+	if err := s.checkPolicyAllowed(ctx, nc.Policy); err != nil {
+		return registration{}, err
+	}
 	unit, err := s.reg.Route(ctx, nc.Category, nc.Topic)
 	if err != nil && !errors.Is(err, register.ErrNotFound) {
-		s.fail(c, err)
-		return
+		return registration{}, err
 	}
 	nc.SuggestedUnit = unit // no matching rule: the clerk picks the unit at acceptance
 
 	prior, found, err := s.reg.FindRepeat(ctx, nc.Petitioners, nc.Category, nc.Topic)
 	if err != nil {
-		s.fail(c, err)
-		return
+		return registration{}, err
 	}
-	if found && s.answeredAsRepeat(c, prior, &nc, clerk) {
-		return
+	if found {
+		if reg, done, err := s.answeredAsRepeat(c, prior, &nc, clerk); done {
+			return reg, err
+		}
 	}
 	row, created, err := s.reg.Register(ctx, nc)
 	var repeat *register.RepeatError
 	if errors.As(err, &repeat) {
 		// Another clerk registered the same matter a moment ago.
-		if s.answeredAsRepeat(c, repeat.Case, &nc, clerk) {
-			return
+		if reg, done, err := s.answeredAsRepeat(c, repeat.Case, &nc, clerk); done {
+			return reg, err
 		}
 		row, created, err = s.reg.Register(ctx, nc)
 	}
 	if err != nil {
-		s.fail(c, err)
-		return
+		return registration{}, err
 	}
 	state, err := s.startOrAttach(ctx, row, clerk)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -280,17 +323,7 @@ func (s *Server) createPetition(c *gin.Context) {
 		// the same key answers the same case, as it stands now.
 		state, err = s.queryState(ctx, row.CaseNo, s.updateWait)
 	}
-	if err != nil {
-		s.failRegistered(c, row, nc.IdempotencyKey != "", err)
-		return
-	}
-	status := http.StatusCreated
-	if !created {
-		status = http.StatusOK // idempotent retry: same case, same body
-	}
-	c.Header("Cache-Control", "no-store") // the query code is in it
-	setETag(c, state.Seq)
-	s.answer(c, status, registrationBody(row, state))
+	return registration{row: row, state: state, created: created}, err
 }
 
 // failRegistered answers a registration whose register row exists but whose workflow did not
@@ -318,37 +351,30 @@ func (s *Server) failRegistered(c *gin.Context, row register.Case, keyed bool, e
 	s.failWith(c, err, extra)
 }
 
-// answeredAsRepeat deals with an earlier case of the same petitioner and matter: a terminated
-// one refuses the petition (不再受理), an open one takes it as a repeat (重复信访). It reports
-// whether the request has been answered; if not, the petition becomes a new case (the earlier
-// one is closed, or it ended after the register last heard of it, or this is a retry of the
-// very registration that made it).
-func (s *Server) answeredAsRepeat(c *gin.Context, prior register.Case, nc *register.NewCase, clerk workflows.Actor) bool {
+// answeredAsRepeat deals with an earlier case of the same petitioner and matter: a
+// terminated one refuses the petition (不再受理), an open one takes it as a repeat (重复信访).
+// done reports whether that answers the petition (reg.linked, or the refusal in err); if
+// not, the petition becomes a new case (the earlier one is closed, or it ended after the
+// register last heard of it, or this is a retry of the very registration that made it).
+func (s *Server) answeredAsRepeat(c *gin.Context, prior register.Case, nc *register.NewCase, clerk workflows.Actor) (reg registration, done bool, err error) {
 	ctx := c.Request.Context()
 	stage := workflows.Stage(prior.Stage)
 	switch {
 	case stage == workflows.StageTerminated:
 		setRegistrationOutcome(c, metrics.RegistrationRefused)
-		s.fail(c, &terminatedError{caseNo: prior.CaseNo})
-		return true
+		return reg, true, &terminatedError{caseNo: prior.CaseNo}
 	case stage.Final(), s.isRetryOf(ctx, prior, *nc):
-		return false
+		return reg, false, nil
 	}
 	linked, err := s.linkRepeat(ctx, prior, *nc, clerk)
 	switch {
 	case err == nil:
-		if seq, ok := linked["seq"].(float64); ok {
-			setETag(c, int64(seq))
-		}
-		setRegistrationOutcome(c, metrics.RegistrationRepeatLinked)
-		s.answer(c, http.StatusOK, linked)
-		return true
+		return registration{linked: linked, repeatOf: prior.CaseNo}, true, nil
 	case errors.Is(err, errCaseEnded):
 		nc.NotRepeatOf = prior.CaseNo
-		return false
+		return reg, false, nil
 	default:
-		s.fail(c, err)
-		return true
+		return reg, true, err
 	}
 }
 

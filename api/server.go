@@ -251,7 +251,8 @@ func (s *Server) routes() *gin.Engine {
 		s.answer(c, http.StatusMethodNotAllowed, gin.H{"error": "method not allowed"})
 	})
 
-	// Public: probes, the API description, signing in, and the petitioner's self-service.
+	// Public: probes, the API description, signing in, the petitioner's self-service and the
+	// schedule of leader reception days.
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/openapi.yaml", serveOpenAPI)
@@ -263,6 +264,8 @@ func (s *Server) routes() *gin.Engine {
 	pub := v1.Group("/public/petitions/:no")
 	pub.GET("", s.publicCaseView)
 	pub.POST("/:action", s.publicAction)
+	// The published schedule of leader reception days (领导接访日, reception.go).
+	v1.GET("/public/reception-days", s.publicReceptionDays)
 	if s.codec != nil {
 		// The codec server authenticates itself (bearer or cookie, supervisors only) and
 		// answers CORS preflights, which carry no credentials.
@@ -299,6 +302,15 @@ func (s *Server) routes() *gin.Engine {
 	a.GET("/screening/rounds/:month/ledger.xlsx", s.require(permScreeningRead), s.screeningLedger(formatXLSX))
 	a.POST("/screening/rounds/:month/reports", s.require(permScreeningFile), s.fileScreeningReport)
 	a.POST("/screening/disputes/:id/case", s.require(permScreeningCase), s.disputeCase)
+	// Leader reception days and appointments (reception.go); the schedule is public too.
+	a.GET("/reception-days", s.require(permReceptionRead), s.listReceptionDays)
+	a.POST("/reception-days", s.require(permReceptionManage), s.createReceptionDay)
+	a.POST("/reception-days/:id/cancel", s.require(permReceptionManage), s.cancelReceptionDay)
+	a.GET("/reception-days/:id/appointments", s.require(permReceptionRecord), s.listAppointments)
+	a.POST("/reception-days/:id/appointments", s.require(permReceptionManage), s.bookAppointment)
+	a.POST("/appointments/:id/receive", s.require(permReceptionReceive), s.receiveAppointment)
+	a.POST("/appointments/:id/no-show", s.require(permReceptionReceive), s.noShowAppointment)
+	a.GET("/reception-record", s.require(permReceptionRecord), s.receptionRecord)
 
 	a.GET("/units", s.require(permDirectory), s.listUnits)
 	a.GET("/routing-rules", s.require(permDirectory), s.listRoutingRules)

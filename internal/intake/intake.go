@@ -32,6 +32,9 @@ func Input(row register.Case, policy workflows.Policy, clerk workflows.Actor) wo
 		RegisteredAt:  row.RegisteredAt,
 		RegisteredBy:  clerk,
 		Policy:        policy,
+		// The leader in charge from the start (a visit received on a reception day): from the
+		// register row, so a retried start and the reconciler's start keep it.
+		Leader: row.Leader,
 	}
 }
 

@@ -60,6 +60,9 @@ type NewCase struct {
 	// LodgedLevel is the administrative level the petition was lodged at (warning.Levels;
 	// empty: unknown), for the skip-level warning (越级访).
 	LodgedLevel string
+	// Leader is the leader in charge (包案领导) from the start, a staff ID: the leader who
+	// received the petitioner on a reception day (领导接访日); empty for most registrations.
+	Leader string
 }
 
 // Case is one row of the register.

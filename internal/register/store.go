@@ -234,11 +234,11 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO cases (case_no, query_code, channel, category, topic,
 				content, location, group_size, policy, suggested_unit, registered_by, received_at,
-				registered_at, attachments, idempotency_key, stage, seq, lodged_level)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'registered', 0, $16)`,
+				registered_at, attachments, idempotency_key, stage, seq, lodged_level, leader)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'registered', 0, $16, $17)`,
 			caseNo, sealedCode, nc.Channel, nc.Category, nc.Topic, nc.Content, nc.Location, nc.GroupSize,
 			nc.Policy, nc.SuggestedUnit, nc.RegisteredBy, nc.ReceivedAt, nc.RegisteredAt,
-			nc.Attachments, key, nc.LodgedLevel); err != nil {
+			nc.Attachments, key, nc.LodgedLevel, nc.Leader); err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
 		if err := insertPetitioners(ctx, tx, x, caseNo, nc.Petitioners); err != nil {
