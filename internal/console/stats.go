@@ -37,6 +37,48 @@ type statsAnswer struct {
 	ParticipationRate float64        `json:"participation_rate"`
 	RepeatPetitions   int            `json:"repeat_petitions"`
 	GroupPetitions    int            `json:"group_petitions"`
+	Answered          int            `json:"answered"`
+	routineFigures
+	ByTopic []topicFigures `json:"by_topic"`
+}
+
+// routineFigures are skip-level and repeat petitions, the bureau's routines and the screening
+// reports (register.RoutineFigures), in the figures of a period and in each ledger row.
+type routineFigures struct {
+	SkipLevel           int     `json:"skip_level"`
+	RepeatCases         int     `json:"repeat_cases"`
+	RepeatSubmissions   int     `json:"repeat_submissions"`
+	JointProposed       int     `json:"joint_proposed"`
+	JointApproved       int     `json:"joint_approved"`
+	JointDeclined       int     `json:"joint_declined"`
+	JointConcluded      int     `json:"joint_concluded"`
+	CalledBack          int     `json:"called_back"`
+	CallBackRate        float64 `json:"call_back_rate"`
+	CallBackReached     int     `json:"call_back_reached"`
+	CallBackReachedRate float64 `json:"call_back_reached_rate"`
+	EvaluatedByCallBack int     `json:"evaluated_by_call_back"`
+	Assigned            int     `json:"assigned"`
+	AssignmentsOverdue  int     `json:"assignments_overdue"`
+	ScreeningRounds     int     `json:"screening_rounds"`
+	ScreeningDue        int     `json:"screening_due"`
+	ScreeningOnTime     int     `json:"screening_on_time"`
+	ScreeningLate       int     `json:"screening_late"`
+	ScreeningZero       int     `json:"screening_zero"`
+	ScreeningMissed     int     `json:"screening_missed"`
+	ScreeningPending    int     `json:"screening_pending"`
+	ScreeningOnTimeRate float64 `json:"screening_on_time_rate"`
+}
+
+// topicFigures are one topic's figures (register.TopicFigures).
+type topicFigures struct {
+	Topic            string  `json:"topic"`
+	Category         string  `json:"category"`
+	Received         int     `json:"received"`
+	Closed           int     `json:"closed"`
+	OverdueNow       int     `json:"overdue_now"`
+	Evaluated        int     `json:"evaluated"`
+	Satisfied        int     `json:"satisfied"`
+	SatisfactionRate float64 `json:"satisfaction_rate"`
 }
 
 // monthlyRow is one unit's line of the monthly ledger (register.MonthlyRow).
@@ -55,6 +97,8 @@ type monthlyRow struct {
 	Answered          int     `json:"answered"`
 	ParticipationRate float64 `json:"participation_rate"`
 	SatisfactionRate  float64 `json:"satisfaction_rate"`
+	RepeatPetitions   int     `json:"repeat_petitions"`
+	routineFigures
 }
 
 // Name is the row's unit as a person reads it.
@@ -123,6 +167,11 @@ type chartData struct {
 	Received      []int             `json:"received"`
 	Closed        []int             `json:"closed"`
 	TrendOnTime   []*float64        `json:"trend_ontime"`
+	// Topics: the month's topics by cases received; Screening the units asked to file a
+	// screening report and their on-time rates.
+	Topics          []chartItem `json:"topics"`
+	ScreeningUnits  []string    `json:"screening_units"`
+	ScreeningOnTime []*float64  `json:"screening_ontime"`
 }
 
 // chartPercent is a rate as a percentage with one decimal, for the charts.
@@ -143,6 +192,12 @@ type trendPoint struct {
 	Stats *statsAnswer
 }
 
+// topicRow is a topic's line, its category in the reader's language.
+type topicRow struct {
+	topicFigures
+	CategoryLabel string
+}
+
 // statsView is the page's data.
 type statsView struct {
 	Month      string
@@ -159,6 +214,10 @@ type statsView struct {
 	TrendErr   bool
 	Channels   []chartItem
 	Categories []chartItem
+	// Topics are the month's topics with their category's label; Screening the ledger's rows
+	// of the units asked to file a screening report (矛盾纠纷排查).
+	Topics     []topicRow
+	Screening  []monthlyRow
 	Chart      chartData
 	LedgerCSV  string
 	LedgerXLSX string
@@ -237,14 +296,31 @@ func (c *Console) statsPage(w http.ResponseWriter, r *http.Request, v *view) {
 func (sv *statsView) fill(v *view) {
 	ch := &sv.Chart
 	ch.Text = map[string]string{}
-	for _, k := range []string{"received", "closed", "on_time_rate", "satisfaction", "participation", "overdue_now", "count", "rate", "none"} {
+	for _, k := range []string{"received", "closed", "on_time_rate", "satisfaction", "participation", "overdue_now", "count", "rate", "none",
+		"screening_rate"} {
 		ch.Text[k] = v.T("stats." + k)
 	}
+	ch.Topics = []chartItem{}
 	if st := sv.Stats; st != nil {
 		sv.Channels = labelledCounts(v, labels.KindChannel, st.ByChannel, channelDisplayOrder)
 		sv.Categories = labelledCounts(v, labels.KindCategory, st.ByCategory, categoryDisplayOrder)
+		for _, t := range st.ByTopic {
+			label := v.Label(labels.KindCategory, t.Category)
+			sv.Topics = append(sv.Topics, topicRow{topicFigures: t, CategoryLabel: label})
+			if t.Received > 0 {
+				ch.Topics = append(ch.Topics, chartItem{Name: v.Tf("stats.topic_of", t.Topic, label), Value: t.Received})
+			}
+		}
 	}
 	ch.Channel, ch.Category = nonNilItems(sv.Channels), nonNilItems(sv.Categories)
+	ch.ScreeningUnits, ch.ScreeningOnTime = []string{}, []*float64{}
+	for _, row := range sv.Rows {
+		if row.ScreeningRounds > 0 {
+			sv.Screening = append(sv.Screening, row)
+			ch.ScreeningUnits = append(ch.ScreeningUnits, row.Name())
+			ch.ScreeningOnTime = append(ch.ScreeningOnTime, rateOf(row.ScreeningOnTimeRate, row.ScreeningDue))
+		}
+	}
 	ch.Units, ch.OnTime, ch.Satisfaction, ch.Participation, ch.Overdue = []string{}, []*float64{}, []*float64{}, []*float64{}, []int{}
 	for _, row := range sv.Rows {
 		ch.Units = append(ch.Units, row.Name())

@@ -39,8 +39,8 @@
           label: { formatter: "{b}\n{c}" } }]
       }, list);
     }
-    function units(id, series, percent) {
-      var names = d.units || [];
+    function units(id, series, percent, names) {
+      names = names || d.units || [];
       var box = document.getElementById(id);
       if (box && names.length > 8) { box.style.height = (names.length * 24 + 70) + "px"; }
       return noData({
@@ -62,6 +62,11 @@
       { name: t.participation, data: d.participation || [] }
     ], true));
     chart("chart-overdue", units("chart-overdue", [{ name: t.overdue_now, data: d.overdue || [] }], false));
+    var topics = (d.topics || []).slice(0, 10);
+    chart("chart-topic", units("chart-topic", [{ name: t.received, data: topics.map(function (x) { return x.value; }) }], false,
+      topics.map(function (x) { return x.name; })));
+    chart("chart-screening", units("chart-screening", [{ name: t.screening_rate, data: d.screening_ontime || [] }], true,
+      d.screening_units || []));
     chart("chart-trend", {
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
