@@ -124,6 +124,18 @@ func TestEndpointRoleScopeTable(t *testing.T) {
 			[]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
 		{"staff for pickers", "GET", "/api/v1/staff?unit=construction", nil,
 			[]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
+		// Leader reception days (领导接访日): the schedule is public; the office publishes; a
+		// leader reads their own record; the office or the day's leader receives.
+		{"public reception schedule", "GET", "/api/v1/public/reception-days", nil,
+			[]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200, 200}},
+		{"reception schedule", "GET", "/api/v1/reception-days", nil,
+			[]int{200, 200, 200, 200, 200, 200, 200, 200, 200, 401, 401, 401}},
+		{"publish a reception day", "POST", "/api/v1/reception-days", map[string]any{"leader": ""},
+			[]int{400, 400, 403, 403, 403, 403, 403, 403, 403, 401, 401, 401}},
+		{"reception record", "GET", "/api/v1/reception-record", nil,
+			[]int{200, 200, 403, 403, 200, 200, 200, 403, 403, 401, 401, 401}},
+		{"receive a visit", "POST", "/api/v1/appointments/999999999/receive", map[string]any{},
+			[]int{404, 403, 403, 403, 404, 404, 404, 403, 403, 401, 401, 401}},
 	}
 	var report strings.Builder
 	for _, ep := range endpoints {
