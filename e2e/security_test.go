@@ -185,7 +185,7 @@ func TestEndpointRoleScopeTable(t *testing.T) {
 	}
 	file.AllowedActions = nil
 	if code := callRaw(t, "GET", "/api/v1/petitions/"+no, nil, &file, bearer(t, clerk)...); code != 200 ||
-		!slices.Equal(file.AllowedActions, []string{"withdraw"}) {
+		!slices.Equal(file.AllowedActions, []string{"withdraw", "assign-leader"}) {
 		t.Errorf("the clerk's allowed actions: %d %+v", code, file)
 	}
 	// The query code is never in a staff read.
