@@ -270,6 +270,9 @@ func (p *petition) setup(ctx workflow.Context) error {
 	if p.Input.GroupSize > 0 {
 		details["group_size"] = p.Input.GroupSize
 	}
+	if p.State.Leader != "" {
+		details["leader"] = p.State.Leader // in charge from registration (包案, a reception day)
+	}
 	if err := p.record(ctx, EventRegistered, actor, details); err != nil {
 		return err
 	}

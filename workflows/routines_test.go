@@ -309,7 +309,7 @@ func TestLeaderInChargeFromRegistration(t *testing.T) {
 	moved := r.act(sec(10), workflows.UpdateAssignLeader, workflows.ActionInput{Actor: clerk, Leader: "city-leader", Reason: "received on the city's reception day"})
 	r.act(sec(15), workflows.UpdateWithdraw, workflows.ActionInput{Actor: clerk, Reason: "settled"})
 	r.execute()
-	if reg := r.event(workflows.EventRegistered, 0); reg.State.Leader != "district-leader" {
+	if reg := r.event(workflows.EventRegistered, 0); reg.State.Leader != "district-leader" || reg.Event.Details["leader"] != "district-leader" {
 		t.Errorf("registered with leader %q", reg.State.Leader)
 	}
 	if st := r.ok(acc); st.Leader != "district-leader" {
