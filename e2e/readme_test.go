@@ -81,6 +81,18 @@ func TestREADMERoutinesWalkthrough(t *testing.T) {
 	runWalkthrough(t, routinesHeading)
 }
 
+// The README's walkthrough of a leader's reception day.
+func TestREADMEReceptionWalkthrough(t *testing.T) {
+	if receptionWalkthroughRan.Swap(true) {
+		t.Skip("the walkthrough registers fixed petitioners: it runs once per stack")
+	}
+	runWalkthrough(t, receptionHeading)
+}
+
+const receptionHeading = "### A reception day, step by step"
+
+var receptionWalkthroughRan atomic.Bool
+
 // routinesHeading is the README section walking through the routines on a case.
 const routinesHeading = "## The bureau's routines on a case (交办, 回访, 联查, 包案)"
 
