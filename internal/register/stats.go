@@ -201,26 +201,46 @@ const periodCasesSQL = `
 			OR closed_at >= @from AND closed_at < @to
 			OR overdue)`
 
-// figuresSQL is a variable: the group petition size comes from internal/warning.
+// figuresSQL counts the period's cases in one pass, by ledger unit and by topic and category:
+// within each ledger unit with per_unit, else over all (unit ""), keeping the first top topics
+// of each. Every count of a unit is a topic's too; a topic is listed when one of the figures it
+// shows counts. A variable: the group petition size comes from internal/warning.
 var figuresSQL = `
-SELECT ledger_unit,
-	count(*) FILTER (WHERE received_in),
-	count(*) FILTER (WHERE accepted_at >= @from AND accepted_at < @to),
-	count(*) FILTER (WHERE closed_in),
-	count(*) FILTER (WHERE closed_in AND on_time),
-	count(*) FILTER (WHERE ` + overdueNowSQL + `),
-	count(*) FILTER (WHERE answered),
-	count(*) FILTER (WHERE ` + evaluatedSQL + `),
-	count(*) FILTER (WHERE ` + satisfiedSQL + `),
-	count(*) FILTER (WHERE answered AND review_requested),
-	count(*) FILTER (WHERE answered AND re_review_requested),
-	count(*) FILTER (WHERE received_in AND group_size >= ` + strconv.Itoa(warning.GroupPetitionSize) + `),
-	count(*) FILTER (WHERE answered AND call_backs > 0),
-	count(*) FILTER (WHERE answered AND call_back_reached),
-	count(*) FILTER (WHERE ` + evaluatedSQL + ` AND evaluation_source = 'call_back')
-FROM (` + periodCasesSQL + `
-) c
-GROUP BY ledger_unit`
+SELECT by_topic, unit, topic, category, received, accepted, closed, closed_on_time, overdue_now, answered,
+	evaluated, satisfied, review_requested, re_review_requested, groups, called_back, reached, by_call_back
+FROM (
+	SELECT *, row_number() OVER (PARTITION BY by_topic, unit
+		ORDER BY received DESC, overdue_now DESC, closed DESC, topic, category) AS rank
+	FROM (
+		SELECT GROUPING(topic_key) = 0 AS by_topic, COALESCE(ledger_unit, topic_unit) AS unit,
+			CASE WHEN GROUPING(topic_key) = 0 THEN min(btrim(topic)) ELSE '' END AS topic,
+			COALESCE(category, '') AS category,
+			count(*) FILTER (WHERE received_in) AS received,
+			count(*) FILTER (WHERE accepted_at >= @from AND accepted_at < @to) AS accepted,
+			count(*) FILTER (WHERE closed_in) AS closed,
+			count(*) FILTER (WHERE closed_in AND on_time) AS closed_on_time,
+			count(*) FILTER (WHERE ` + overdueNowSQL + `) AS overdue_now,
+			count(*) FILTER (WHERE answered) AS answered,
+			count(*) FILTER (WHERE ` + evaluatedSQL + `) AS evaluated,
+			count(*) FILTER (WHERE ` + satisfiedSQL + `) AS satisfied,
+			count(*) FILTER (WHERE answered AND review_requested) AS review_requested,
+			count(*) FILTER (WHERE answered AND re_review_requested) AS re_review_requested,
+			count(*) FILTER (WHERE received_in AND group_size >= ` + strconv.Itoa(warning.GroupPetitionSize) + `) AS groups,
+			count(*) FILTER (WHERE answered AND call_backs > 0) AS called_back,
+			count(*) FILTER (WHERE answered AND call_back_reached) AS reached,
+			count(*) FILTER (WHERE ` + evaluatedSQL + ` AND evaluation_source = 'call_back') AS by_call_back
+		FROM (
+			SELECT *, CASE WHEN @per_unit THEN ledger_unit ELSE '' END AS topic_unit
+			FROM (` + periodCasesSQL + `
+			) p
+		) c
+		GROUP BY GROUPING SETS ((ledger_unit), (topic_unit, topic_key, category))
+		HAVING GROUPING(topic_key) = 1
+			OR count(*) FILTER (WHERE received_in OR closed_in OR ` + overdueNowSQL + ` OR ` + evaluatedSQL + `) > 0
+	) g
+) r
+WHERE NOT by_topic OR rank <= @top
+ORDER BY by_topic, unit, rank`
 
 // eventFiguresSQL counts by ledger unit the events of the period that repeat petitions and the
 // routines are counted from, and the repeat submissions received in it (as the pseudo-event
@@ -266,30 +286,6 @@ FROM screening_reports
 WHERE month >= @first AND month <= @last AND (@unit = '' OR unit = @unit)
 GROUP BY unit`
 
-// topicsSQL ranks the topics of the period within each unit (per_unit) or over all, and
-// keeps the first top of each.
-const topicsSQL = `
-SELECT unit_key, topic, category, received, closed, overdue_now, evaluated, satisfied
-FROM (
-	SELECT *, row_number() OVER (PARTITION BY unit_key
-		ORDER BY received DESC, overdue_now DESC, closed DESC, topic, category) AS rank
-	FROM (
-		SELECT CASE WHEN @per_unit THEN ledger_unit ELSE '' END AS unit_key,
-			min(btrim(topic)) AS topic, category,
-			count(*) FILTER (WHERE received_in) AS received,
-			count(*) FILTER (WHERE closed_in) AS closed,
-			count(*) FILTER (WHERE ` + overdueNowSQL + `) AS overdue_now,
-			count(*) FILTER (WHERE ` + evaluatedSQL + `) AS evaluated,
-			count(*) FILTER (WHERE ` + satisfiedSQL + `) AS satisfied
-		FROM (` + periodCasesSQL + `
-		) c
-		GROUP BY 1, topic_key, category
-		HAVING count(*) FILTER (WHERE received_in OR closed_in OR ` + overdueNowSQL + ` OR ` + evaluatedSQL + `) > 0
-	) g
-) r
-WHERE rank <= @top
-ORDER BY unit_key, rank`
-
 // screeningMonths are the first and last months ("YYYY-MM") whose first instant in
 // Asia/Shanghai lies in [from, to); ok is false when none does.
 func screeningMonths(from, to time.Time) (first, last string, ok bool) {
@@ -308,22 +304,31 @@ func screeningMonths(from, to time.Time) (first, last string, ok bool) {
 	return f.Format("2006-01"), l.Format("2006-01"), true
 }
 
-// figures returns the counts per ledger unit over [from, to), of unit only when unit != "".
-func (s *Store) figures(ctx context.Context, from, to time.Time, unit string) (map[string]*unitFigures, error) {
+// figures returns the counts per ledger unit over [from, to), of unit only when unit != "",
+// and the first top topics within each ledger unit (perUnit) or over all (under "").
+func (s *Store) figures(ctx context.Context, from, to time.Time, unit string, perUnit bool, top int) (map[string]*unitFigures, map[string][]TopicFigures, error) {
 	args := pgx.NamedArgs{"from": from, "to": to, "unit": unit}
-	out := map[string]*unitFigures{}
-	rows, _ := s.pool.Query(ctx, figuresSQL, args)
+	out, topics := map[string]*unitFigures{}, map[string][]TopicFigures{}
+	rows, _ := s.pool.Query(ctx, figuresSQL, pgx.NamedArgs{"from": from, "to": to, "unit": unit, "per_unit": perUnit, "top": top})
+	var byTopic bool
+	var topic, category string
 	var f unitFigures
-	_, err := pgx.ForEachRow(rows, []any{&f.unit, &f.received, &f.accepted, &f.closed,
+	_, err := pgx.ForEachRow(rows, []any{&byTopic, &f.unit, &topic, &category, &f.received, &f.accepted, &f.closed,
 		&f.closedOnTime, &f.overdueNow, &f.answered, &f.evaluated, &f.satisfied,
 		&f.reviewRequested, &f.reReviewRequested, &f.groups,
 		&f.routine.CalledBack, &f.routine.CallBackReached, &f.routine.EvaluatedByCallBack}, func() error {
+		if byTopic {
+			topics[f.unit] = append(topics[f.unit], TopicFigures{Topic: topic, Category: category,
+				Received: f.received, Closed: f.closed, OverdueNow: f.overdueNow, Evaluated: f.evaluated,
+				Satisfied: f.satisfied, SatisfactionRate: rate(f.satisfied, f.evaluated)})
+			return nil
+		}
 		g := f
 		out[f.unit] = &g
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("figures: %w", err)
 	}
 
 	rows, _ = s.pool.Query(ctx, eventFiguresSQL, args)
@@ -339,7 +344,7 @@ func (s *Store) figures(ctx context.Context, from, to time.Time, unit string) (m
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("event figures: %w", err)
+		return nil, nil, fmt.Errorf("event figures: %w", err)
 	}
 
 	if first, last, ok := screeningMonths(from, to); ok {
@@ -352,37 +357,17 @@ func (s *Store) figures(ctx context.Context, from, to time.Time, unit string) (m
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("screening figures: %w", err)
+			return nil, nil, fmt.Errorf("screening figures: %w", err)
 		}
 	}
 
 	if err := s.warningFigures(ctx, args, out); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, f := range out {
 		f.routine.SkipLevel = f.warningsByRule[warning.RuleSkipLevel]
 	}
-	return out, nil
-}
-
-// topicFigures returns the topics of the period ranked within each ledger unit (perUnit) or
-// over all (under key ""), the first top of each.
-func (s *Store) topicFigures(ctx context.Context, from, to time.Time, unit string, perUnit bool, top int) (map[string][]TopicFigures, error) {
-	rows, _ := s.pool.Query(ctx, topicsSQL, pgx.NamedArgs{"from": from, "to": to, "unit": unit,
-		"per_unit": perUnit, "top": top})
-	out := map[string][]TopicFigures{}
-	var u string
-	var t TopicFigures
-	_, err := pgx.ForEachRow(rows, []any{&u, &t.Topic, &t.Category, &t.Received, &t.Closed,
-		&t.OverdueNow, &t.Evaluated, &t.Satisfied}, func() error {
-		t.SatisfactionRate = rate(t.Satisfied, t.Evaluated)
-		out[u] = append(out[u], t)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("topic figures: %w", err)
-	}
-	return out, nil
+	return out, topics, nil
 }
 
 func rate(num, den int) float64 {
@@ -395,7 +380,7 @@ func rate(num, den int) float64 {
 // Stats returns the figures petition offices report for [from, to), for one unit or, with
 // unit "", for all. See the definitions above.
 func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Stats, error) {
-	figs, err := s.figures(ctx, from, to, unit)
+	figs, topics, err := s.figures(ctx, from, to, unit, false, TopTopics)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -450,10 +435,6 @@ func (s *Store) Stats(ctx context.Context, from, to time.Time, unit string) (Sta
 		RoutineFigures:    t.routine,
 		ScreeningByUnit:   screening,
 	}
-	topics, err := s.topicFigures(ctx, from, to, unit, false, TopTopics)
-	if err != nil {
-		return Stats{}, err
-	}
 	st.ByTopic = topics[""]
 	if st.ByTopic == nil {
 		st.ByTopic = []TopicFigures{}
@@ -491,11 +472,7 @@ func (s *Store) MonthlyReport(ctx context.Context, month time.Time) ([]MonthlyRo
 	to := from.AddDate(0, 1, 0)
 	label := from.Format("2006-01")
 
-	figs, err := s.figures(ctx, from, to, "")
-	if err != nil {
-		return nil, err
-	}
-	topics, err := s.topicFigures(ctx, from, to, "", true, TopicsPerUnit)
+	figs, topics, err := s.figures(ctx, from, to, "", true, TopicsPerUnit)
 	if err != nil {
 		return nil, err
 	}
