@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/workflows"
 )
 
@@ -570,4 +571,129 @@ func TestConsoleJointInvestigation(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// A clerk runs a leader's reception day (领导接访日) from the console, keyboard and forms only:
+// publishes leader.petition_office's day for today from the schedule page, books a petitioner
+// for a new matter on the day's page, records the visit received with the registration's fields
+// (category, content) and gets the receipt with the new case's number and query code; the case
+// file shows the day's leader as the leader in charge (包案领导); the leader's reception record
+// lists the case. Every field of the three forms has a label.
+func TestConsoleReceptionDay(t *testing.T) {
+	const dayLeader, leaderName = "leader.petition_office", "李国强"
+	today := time.Now().In(calendar.Location()).Format(time.DateOnly)
+	place := fmt.Sprintf("区信访局一楼接待室 %d", time.Now().UnixNano()%1e6)
+	pet := petitioner()
+	name, phone := "孙某接访控制台", pet["phone"].(string)
+	// The appointment's name and phone must never reach Temporal or the logs (zz_sealed_test).
+	collectSecrets("POST", "", map[string]any{"petitioners": []any{map[string]any{"name": name, "phone": phone}}})
+	unlabelled := func(b *browser, form string) []string {
+		return eval[[]string](b, `Array.from(document.querySelectorAll('`+form+` input:not([type=hidden]), `+form+` select, `+form+` textarea'))
+			.filter(e => !e.labels || e.labels.length === 0).map(e => e.name || e.id)`)
+	}
+
+	b := newBrowser(t)
+	b.signIn(clerk)
+	b.run(chromedp.Click(css("#nav-reception")), chromedp.WaitVisible(css("#rc-publish-form")))
+	if miss := unlabelled(b, "main"); len(miss) > 0 {
+		t.Fatalf("schedule fields without a label: %v", miss)
+	}
+	b.run(
+		chromedp.SetValue(css("select#day-leader"), dayLeader),
+		chromedp.SetValue(css("#day-day"), today),
+		chromedp.SetValue(css("#day-start_time"), "08:30"),
+		chromedp.SetValue(css("#day-end_time"), "17:30"),
+		chromedp.Focus(css("#day-place")), chromedp.KeyEvent(place),
+		chromedp.Focus(css("#day-subjects")), chromedp.KeyEvent("城建、拆迁安置、物业"),
+	)
+	b.shot("publish")
+	b.run(chromedp.Focus(css("#day-submit")), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#rc-book-form")))
+	if cls := b.attr(".flash", "class"); strings.Contains(cls, "error") {
+		t.Fatalf("publish refused: %s", b.text(".flash"))
+	}
+	dayPath := eval[string](b, `location.pathname`)
+	if !strings.HasPrefix(dayPath, "/reception/") {
+		t.Fatalf("after publishing: %s", dayPath)
+	}
+	b.wantText("已发布", leaderName, place, "08:30–17:30", "今日接访")
+	if miss := unlabelled(b, "main"); len(miss) > 0 {
+		t.Fatalf("day page fields without a label: %v", miss)
+	}
+
+	// The clerk books the petitioner for a new matter.
+	b.run(
+		chromedp.Focus(css("#book-petitioner_name")), chromedp.KeyEvent(name),
+		chromedp.Focus(css("#book-petitioner_phone")), chromedp.KeyEvent(phone),
+		chromedp.Focus(css("#book-subject")), chromedp.KeyEvent("拆迁安置房墙体开裂 "+place),
+		chromedp.Focus(css("#book-submit")), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(css(`tr[data-status="booked"]`)),
+	)
+	if cls := b.attr(".flash", "class"); strings.Contains(cls, "error") {
+		t.Fatalf("booking refused: %s", b.text(".flash"))
+	}
+	row := b.attr(`tr[data-status="booked"]`, "id")
+	appt := strings.TrimPrefix(row, "appt-")
+	b.wantText("约访编号 "+appt, name, phone, "新事项")
+
+	// The visit: the form opens from the keyboard; the registration's fields and the note.
+	b.run(chromedp.Focus(css("#"+row+"-receive-toggle")), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#a"+appt+"-content")))
+	if miss := unlabelled(b, "#"+row+"-receive-form"); len(miss) > 0 {
+		t.Fatalf("visit fields without a label: %v", miss)
+	}
+	b.run(
+		chromedp.SetValue(css("select#a"+appt+"-category"), "appeal"),
+		chromedp.Focus(css("#a"+appt+"-content")), chromedp.KeyEvent("来访反映安置房墙体开裂、漏水，要求维修 "+place),
+		chromedp.Focus(css("#a"+appt+"-outcome")), chromedp.KeyEvent("当场听取诉求，责成区住建局十日内查明答复"),
+	)
+	b.shot("day")
+	b.run(chromedp.Focus(css("#"+row+"-receive-submit")), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#rc-receipt")))
+	caseNo := strings.TrimSpace(b.text("#rc-receipt-case-no"))
+	code := strings.TrimSpace(b.text("#rc-receipt-query-code"))
+	if !strings.HasPrefix(caseNo, fmt.Sprint(time.Now().Year())+"-") || len(code) < 6 {
+		b.shot("receipt")
+		t.Fatalf("receipt: case %q code %q", caseNo, code)
+	}
+	if got := b.text("#rc-receipt-leader"); got != leaderName {
+		t.Fatalf("receipt leader %q, want %s", got, leaderName)
+	}
+	b.wantText("领导接访登记回执", "拆迁安置房墙体开裂")
+	b.shot("receipt")
+
+	// The case file: a visit, the day's leader in charge.
+	b.run(chromedp.Click(css("#rc-receipt-case-no")), chromedp.WaitVisible(css("#timeline")))
+	b.wantText(caseNo, "包案领导", leaderName, "来访")
+	if facts := b.text("#facts"); !strings.Contains(facts, "包案领导") || !strings.Contains(facts, leaderName) {
+		b.shot("case-file")
+		t.Fatalf("the case file does not show %s as leader in charge: %s", leaderName, facts)
+	}
+	b.shot("case-file")
+	if st := getCase(t, caseNo).State; st == nil || st.Leader != dayLeader || st.Channel != "visit" {
+		t.Fatalf("case state: %+v", st)
+	}
+
+	// The day's page shows the visit received with its case; the schedule shows the day.
+	b.open(dayPath)
+	b.run(chromedp.WaitVisible(css("#" + row + `[data-status="received"]`)))
+	if got := b.text("#" + row + "-case"); got != caseNo {
+		t.Fatalf("the appointment's case %q, want %s", got, caseNo)
+	}
+	b.shot("day-received")
+	b.open("/reception")
+	b.wantText(place, leaderName, "今日接访")
+	b.shot("schedule")
+
+	// The leader's reception record: the case, no personal data, the files.
+	b.open("/reception/record?leader=" + dayLeader + "&from=" + today + "&to=" + today)
+	b.run(chromedp.WaitVisible(css("#rc-totals")))
+	b.wantText(leaderName+"的接访记录", caseNo, "登记为新事项", "申诉求决")
+	if body := b.text("main"); strings.Contains(body, name) || strings.Contains(body, phone) {
+		t.Fatal("the reception record shows the petitioner")
+	}
+	if href := b.attr("#rc-record-csv", "href"); !strings.Contains(href, "/reception/record/export/csv?") || !strings.Contains(href, "leader="+dayLeader) {
+		t.Fatalf("csv link %q", href)
+	}
+	if miss := unlabelled(b, "main"); len(miss) > 0 {
+		t.Fatalf("record fields without a label: %v", miss)
+	}
+	b.shot("record")
 }

@@ -127,6 +127,16 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /screening/{month}/reports", c.staff(c.screeningFile))
 	m.HandleFunc("GET /screening/{month}/ledger/{format}", c.staff(c.screeningLedger))
 	m.HandleFunc("GET /warnings", c.staff(c.warningsPage))
+	// Leader reception days, appointments and the reception record (reception.go).
+	m.HandleFunc("GET /reception", c.staff(c.receptionPage))
+	m.HandleFunc("POST /reception/days", c.staff(c.receptionPublish))
+	m.HandleFunc("GET /reception/{id}", c.staff(c.receptionDayPage))
+	m.HandleFunc("POST /reception/{id}/cancel", c.staff(c.receptionCancel))
+	m.HandleFunc("POST /reception/{id}/appointments", c.staff(c.receptionBook))
+	m.HandleFunc("POST /reception/{id}/appointments/{aid}/receive", c.staff(c.receptionReceive))
+	m.HandleFunc("POST /reception/{id}/appointments/{aid}/no-show", c.staff(c.receptionNoShow))
+	m.HandleFunc("GET /reception/record", c.staff(c.receptionRecord))
+	m.HandleFunc("GET /reception/record/export/{format}", c.staff(c.receptionRecordExport))
 	// The petitioner's own page (public.go): case number and query code, no staff sign-in.
 	m.HandleFunc("GET /query", c.publicPage)
 	m.HandleFunc("POST /query", c.publicPage)
