@@ -31,7 +31,8 @@ func TestMain(m *testing.M) { pgtest.Main(m) }
 // first rows) and of list pages, through the real API handler and PostgreSQL (no Temporal:
 // lists and counts read the register). `make bench-console` runs it; the README reports the
 // figures. The register is shaped like a real one: 95 % of cases closed, open cases spread
-// over 15 units with 20 handlers each, one in ten open cases overdue.
+// over 15 units with 20 handlers each, one in ten open cases overdue, a few handled ones with
+// co-handling units, assignments and joint investigation proposals.
 
 var (
 	benchOnce sync.Once
@@ -113,6 +114,18 @@ func loadCases(ctx context.Context, pool *pgxpool.Pool, n int) error {
 		SELECT 'B' || lpad(i::text, 8, '0'), 0,
 			(ARRAY['王','李','张','刘','陈','杨','赵','黄','周','吴'])[1 + i % 10] || (ARRAY['伟','芳','娜','敏','静','强','磊','军','洋','勇'])[1 + (i / 10) % 10] || (i % 1000)
 		FROM generate_series(1, $1::int) AS i`, n); err != nil {
+		return err
+	}
+	// The bureau's routines on some open cases: one handled case in 25 co-handled by another
+	// bureau (involved_units), one in 40 assigned (交办) awaiting its result report, one in 60
+	// proposed for joint investigation (联查).
+	if _, err := pool.Exec(ctx, `
+		UPDATE cases SET
+			involved_units = CASE WHEN n % 25 = 0 THEN ARRAY[CASE WHEN unit = 'health' THEN 'construction' ELSE 'health' END] ELSE involved_units END,
+			assignment_status = CASE WHEN n % 40 = 0 THEN 'awaiting_report' ELSE assignment_status END,
+			joint_status = CASE WHEN n % 60 = 0 THEN 'proposed' ELSE joint_status END
+		FROM (SELECT case_no AS no, row_number() OVER (ORDER BY case_no) AS n FROM cases WHERE stage = 'handling') h
+		WHERE case_no = h.no AND (n % 25 = 0 OR n % 40 = 0 OR n % 60 = 0)`); err != nil {
 		return err
 	}
 	// A register in use is vacuumed by autovacuum, which keeps the visibility map current, so

@@ -74,13 +74,13 @@ func (s *Store) List(ctx context.Context, f ListFilter) (Page, error) {
 	}
 	limit = min(limit, MaxListLimit)
 
-	where, args, err := s.listWhere(f, true)
+	q, err := s.listWhere(f, true)
 	if err != nil {
 		return Page{}, err
 	}
 	// One row more than asked tells whether another page exists.
-	sql := listSQL(caseColumns, where, limit+1)
-	rows, _ := s.pool.Query(ctx, sql, planned(f, args)...)
+	sql := listSQL(caseColumns, q, limit+1)
+	rows, _ := s.pool.Query(ctx, sql, planned(f, q.args)...)
 	cases, err := pgx.CollectRows(rows, collectCase)
 	if err != nil {
 		return Page{}, fmt.Errorf("list cases: %w", err)
@@ -110,16 +110,19 @@ func (s *Store) Count(ctx context.Context, f ListFilter, limit int) (n int, capp
 		limit = CountCap
 	}
 	f.Cursor = ""
-	where, args, err := s.listWhere(f, false)
+	q, err := s.listWhere(f, false)
 	if err != nil {
 		return 0, false, err
 	}
-	sql := "SELECT count(*) FROM (SELECT 1 FROM cases"
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
+	counted := func(where []string) string {
+		return fmt.Sprintf("(SELECT count(*) FROM (SELECT 1 FROM cases%s LIMIT %d) matching)", whereSQL(where), limit+1)
 	}
-	sql += fmt.Sprintf(" LIMIT %d) matching", limit+1)
-	if err := s.pool.QueryRow(ctx, sql, planned(f, args)...).Scan(&n); err != nil {
+	sql := "SELECT " + counted(q.where)
+	if q.involved != "" {
+		// The involved branch's cases that the first branch does not count already.
+		sql += " + " + counted(q.involvedWhere(true))
+	}
+	if err := s.pool.QueryRow(ctx, sql, planned(f, q.args)...).Scan(&n); err != nil {
 		return 0, false, fmt.Errorf("count cases: %w", err)
 	}
 	if n > limit {
@@ -138,11 +141,11 @@ func (s *Store) Export(ctx context.Context, f ListFilter, max int) (cases []Case
 	if max <= 0 {
 		max = ExportCap
 	}
-	where, args, err := s.listWhere(f, true)
+	q, err := s.listWhere(f, true)
 	if err != nil {
 		return nil, false, err
 	}
-	rows, _ := s.pool.Query(ctx, listSQL(exportColumns, where, max+1), planned(f, args)...)
+	rows, _ := s.pool.Query(ctx, listSQL(exportColumns, q, max+1), planned(f, q.args)...)
 	cases, err = pgx.CollectRows(rows, collectCase)
 	if err != nil {
 		return nil, false, fmt.Errorf("export cases: %w", err)
@@ -165,17 +168,21 @@ var exportColumns = strings.NewReplacer(
 ).Replace(caseColumns)
 
 // listSQL is the list query: the select list, the conditions, the list order and a limit.
-func listSQL(columns string, where []string, limit int) string {
-	sql := "SELECT " + columns + " FROM cases"
-	if len(where) > 0 {
-		sql += " WHERE " + strings.Join(where, " AND ")
+// A scope with an involved branch takes the first limit cases of each branch, each read in
+// list order from its own index, and lists the first limit of the two.
+func listSQL(columns string, q listQuery, limit int) string {
+	order := fmt.Sprintf(" ORDER BY %s, case_no LIMIT %d", sortKey, limit)
+	if q.involved == "" {
+		return "SELECT " + columns + " FROM cases" + whereSQL(q.where) + order
 	}
-	return sql + fmt.Sprintf(" ORDER BY %s, case_no LIMIT %d", sortKey, limit)
+	branch := func(where []string) string { return "(SELECT case_no FROM cases" + whereSQL(where) + order + ")" }
+	return "SELECT " + columns + " FROM cases WHERE case_no IN (" +
+		branch(q.where) + " UNION " + branch(q.involvedWhere(false)) + ")" + order
 }
 
 // listWhere turns a filter into conditions on cases and their arguments; withCursor adds the
 // keyset condition of f.Cursor.
-func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArgs, error) {
+func (s *Store) listWhere(f ListFilter, withCursor bool) (listQuery, error) {
 	var where []string
 	args := pgx.NamedArgs{}
 	eq := func(col, v string) {
@@ -220,19 +227,22 @@ func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArg
 	// workflow's codes), so the partial indexes of 0012 (WHERE … <> '') apply to a generic plan.
 	if f.JointStatus != "" {
 		if !slices.Contains(jointStatuses, f.JointStatus) {
-			return nil, nil, fmt.Errorf("%w: joint investigation status %q", ErrInvalidInput, f.JointStatus)
+			return listQuery{}, fmt.Errorf("%w: joint investigation status %q", ErrInvalidInput, f.JointStatus)
 		}
 		where = append(where, "joint_status = '"+f.JointStatus+"'")
 	}
 	if f.AssignmentStatus != "" {
 		if !slices.Contains(assignmentStatuses, f.AssignmentStatus) {
-			return nil, nil, fmt.Errorf("%w: assignment status %q", ErrInvalidInput, f.AssignmentStatus)
+			return listQuery{}, fmt.Errorf("%w: assignment status %q", ErrInvalidInput, f.AssignmentStatus)
 		}
 		where = append(where, "assignment_status = '"+f.AssignmentStatus+"'")
 	}
 	if f.InvolvedUnit != "" {
-		// @> on the array: the GIN index of 0012 (cases_involved_units_idx).
-		where = append(where, "involved_units @> ARRAY[@involved_unit]::text[]")
+		// The cases a unit co-handles or investigates jointly are few: looked up first in the
+		// GIN index of 0012 (cases_involved_units_idx), as an array the rest of the query reads
+		// by case number. A plain condition let the planner walk a whole unit's cases in list
+		// order looking for them (120 ms on 300,000 cases; 2 ms so).
+		where = append(where, "case_no = ANY(ARRAY(SELECT case_no FROM cases WHERE involved_units @> ARRAY[@involved_unit]::text[]))")
 		args["involved_unit"] = f.InvolvedUnit
 	}
 	if f.DueAfter != nil {
@@ -261,7 +271,7 @@ func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArg
 		if f.TextMatchesIdentity {
 			x, err := s.sealer()
 			if err != nil {
-				return nil, nil, err
+				return listQuery{}, err
 			}
 			id, phone := "", ""
 			if looksLikeIDNumber(t) {
@@ -287,19 +297,52 @@ func (s *Store) listWhere(f ListFilter, withCursor bool) ([]string, pgx.NamedArg
 		}
 		where = append(where, "("+strings.Join(arms, " OR ")+")")
 	}
+	q := listQuery{scopeAt: -1}
 	if f.Scope != nil {
-		where = append(where, scopeCondition(f.Scope, args))
+		var cond string
+		cond, q.involved = scopeCondition(f.Scope, args)
+		q.scopeAt = len(where)
+		where = append(where, cond)
 	}
 	if withCursor && f.Cursor != "" {
 		c, err := decodeCursor(f.Cursor)
 		if err != nil {
-			return nil, nil, err
+			return listQuery{}, err
 		}
 		where = append(where, "("+sortKey+", case_no) > (COALESCE(@cursor_due::timestamptz, 'infinity'), @cursor_no)")
 		args["cursor_due"] = c.Due
 		args["cursor_no"] = c.CaseNo
 	}
-	return where, args, nil
+	q.where, q.args = where, args
+	return q, nil
+}
+
+// listQuery is a filter's conditions (ANDed) and arguments. With a scope, where[scopeAt] is
+// the scope's condition and involved its other branch (scopeCondition).
+type listQuery struct {
+	where    []string
+	args     pgx.NamedArgs
+	scopeAt  int
+	involved string
+}
+
+// involvedWhere is where with the scope's condition replaced by its involved branch; without
+// the cases of the first branch when only shows them (counts must not count a case twice).
+func (q listQuery) involvedWhere(only bool) []string {
+	w := slices.Clone(q.where)
+	if only {
+		w[q.scopeAt] = "(" + q.involved + " AND " + q.where[q.scopeAt] + " IS NOT TRUE)"
+	} else {
+		w[q.scopeAt] = q.involved
+	}
+	return w
+}
+
+func whereSQL(where []string) string {
+	if len(where) == 0 {
+		return ""
+	}
+	return " WHERE " + strings.Join(where, " AND ")
 }
 
 // petitionersOf is a subquery of the case numbers with a petitioner of this name (exactly),
@@ -350,25 +393,30 @@ func looksLikePhone(s string) bool {
 	return n >= 3 && n <= 20
 }
 
-// scopeCondition is the condition of the cases sc lets a reader see (Scope), its arguments
-// added to args.
-func scopeCondition(sc *Scope, args pgx.NamedArgs) string {
+// scopeCondition is the condition of the cases sc lets a reader see (Scope) through their
+// ledger, review and re-review units, its arguments added to args; involved is the condition
+// of the cases the scope's units co-handle or investigate jointly (0012, GIN index), "" when
+// the scope has no ledger units. The two are kept apart: OR-ed into one condition they would
+// keep the planner from reading a unit's cases in list order from its index (a home page went
+// from 27 ms to 770 ms on a million cases), so lists and counts run them as two branches.
+func scopeCondition(sc *Scope, args pgx.NamedArgs) (cond, involved string) {
 	// Only the arms a scope has: each is an index condition (0008), and an arm that can
 	// never match would still make the planner consider it.
 	var arms []string
 	if len(sc.LedgerUnits) > 0 {
 		args["scope_ledger"] = sc.LedgerUnits
-		// Co-handling units and joint investigation teams see the case too (0012, GIN index).
-		arms = append(arms, "ledger_unit = ANY(@scope_ledger)", "involved_units && @scope_ledger::text[]")
+		arms = append(arms, "ledger_unit = ANY(@scope_ledger)")
+		// As the involved_unit filter: the few cases first, from the GIN index.
+		involved = "case_no = ANY(ARRAY(SELECT case_no FROM cases WHERE involved_units && @scope_ledger::text[]))"
 	}
 	if len(sc.ReviewUnits) > 0 {
 		args["scope_review"] = sc.ReviewUnits
 		arms = append(arms, "review_unit = ANY(@scope_review)", "re_review_unit = ANY(@scope_review)")
 	}
 	if len(arms) == 0 {
-		return "false" // an empty scope sees nothing
+		return "false", "" // an empty scope sees nothing
 	}
-	return "(" + strings.Join(arms, " OR ") + ")"
+	return "(" + strings.Join(arms, " OR ") + ")", involved
 }
 
 // planned is a list query's arguments. A search (Text) or a registration window is planned for

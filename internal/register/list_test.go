@@ -243,6 +243,15 @@ func TestListRoutineFilters(t *testing.T) {
 		{"land's scope sees the team's cases", register.ListFilter{Scope: scope, JointStatus: workflows.JointConcluded},
 			func(r row) bool { return r.joint == workflows.JointConcluded }},
 		{"land's scope, proposed: none", register.ListFilter{Scope: scope, JointStatus: workflows.JointProposed}, func(row) bool { return false }},
+		// A scope's own cases and those its units co-handle or investigate jointly are two
+		// branches of the query: paged together, each case once.
+		{"land's scope, paged by 2", register.ListFilter{Scope: scope, Limit: 2}, func(r row) bool { return slices.Contains(r.involved, "land") }},
+		{"health's scope, paged by 1", register.ListFilter{Scope: &register.Scope{LedgerUnits: []string{"health"}}, Limit: 1},
+			func(r row) bool { return slices.Contains(r.involved, "health") }},
+		{"construction's scope: its cases once, those on its team too", register.ListFilter{Scope: &register.Scope{LedgerUnits: []string{"construction"}}, Limit: 5},
+			func(row) bool { return true }},
+		{"construction and health with a reviewer's arm", register.ListFilter{Scope: &register.Scope{LedgerUnits: []string{"health"}, ReviewUnits: []string{"district"}}, AssignmentStatus: workflows.AssignmentAwaiting},
+			func(r row) bool { return r.assignment == workflows.AssignmentAwaiting && slices.Contains(r.involved, "health") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := want(tc.keep)

@@ -46,7 +46,12 @@ func (s *Store) PetitionerCases(ctx context.Context, q PetitionerQuery) ([]Case,
 		where = append(where, "category <> 'accusation'")
 	}
 	if q.Scope != nil {
-		where = append(where, scopeCondition(q.Scope, args))
+		// A person's few cases: the scope's two branches may be ORed here.
+		cond, involved := scopeCondition(q.Scope, args)
+		if involved != "" {
+			cond = "(" + cond + " OR " + involved + ")"
+		}
+		where = append(where, cond)
 	}
 	rows, _ := s.pool.Query(ctx, "SELECT "+exportColumns+" FROM cases WHERE "+strings.Join(where, " AND ")+
 		fmt.Sprintf(" ORDER BY registered_at DESC, case_no DESC LIMIT %d", limit), args)
