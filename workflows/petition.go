@@ -713,6 +713,7 @@ func (p *petition) details() string {
 	} else if s.ClosedAt != nil {
 		fmt.Fprintf(&b, "**Closed:** %s\n", shanghai(*s.ClosedAt))
 	}
+	p.routineDetails(&b) // routines.go
 	return b.String()
 }
 

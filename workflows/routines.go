@@ -605,3 +605,44 @@ func (p *petition) assignLeader(ctx workflow.Context, in ActionInput) error {
 	}
 	return p.record(ctx, EventLeaderAssigned, in.Actor, details)
 }
+
+// routineDetails adds the routines to the Web UI's current details, so a supervisor reads
+// there what the case waits for besides its clock.
+func (p *petition) routineDetails(b *strings.Builder) {
+	s := p.State
+	if s.Leader != "" {
+		fmt.Fprintf(b, "\n**Leader in charge (包案):** %s\n", s.Leader)
+	}
+	if a := s.Assignment; a != nil {
+		fmt.Fprintf(b, "\n**Assigned (交办):** %s, result report due %s", a.Status, shanghai(a.ReportDue))
+		if a.Overdue {
+			b.WriteString(" · overdue")
+		}
+		b.WriteString("\n")
+	}
+	if len(s.CoUnits) > 0 {
+		parts := make([]string, len(s.CoUnits))
+		for i, c := range s.CoUnits {
+			state := "awaiting its reply"
+			if c.RepliedAt != nil {
+				state = "replied"
+			}
+			parts[i] = c.Unit + " (" + state + ")"
+		}
+		fmt.Fprintf(b, "\n**Co-handling units (协办):** %s\n", strings.Join(parts, ", "))
+	}
+	if j := s.Joint; j != nil {
+		criteria := make([]string, len(j.Flags))
+		for i, f := range j.Flags {
+			criteria[i] = f.Criterion
+		}
+		fmt.Fprintf(b, "\n**Joint investigation (联查):** %s · criteria %s", j.Status, strings.Join(criteria, ", "))
+		if len(j.Team) > 0 {
+			fmt.Fprintf(b, " · team %s", strings.Join(j.Team, ", "))
+		}
+		b.WriteString("\n")
+	}
+	if n := len(s.CallBacks); n > 0 {
+		fmt.Fprintf(b, "\n**Call-backs (回访):** %d\n", n)
+	}
+}

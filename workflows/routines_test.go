@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	sdkpb "go.temporal.io/api/sdk/v1"
+
 	"github.com/petitions/petitions/internal/warning"
 	"github.com/petitions/petitions/workflows"
 )
@@ -360,5 +362,40 @@ func TestAssignmentWatchedAcrossContinueAsNew(t *testing.T) {
 	}
 	if over != 1 {
 		t.Errorf("%d overdue events in the continued run: %v", over, types(r3.f.transitions))
+	}
+}
+
+// The Web UI's current details show what the case waits for besides its clock.
+func TestRoutinesInTheCurrentDetails(t *testing.T) {
+	r := newRun(t)
+	r.input.Leader = "district-leader"
+	accept(sec(5), r)
+	r.act(sec(10), workflows.UpdateAssign, workflows.ActionInput{Actor: supervisor, Opinion: "report", ReportDue: at(sec(30))})
+	r.act(sec(12), workflows.UpdateAddCoUnit, workflows.ActionInput{Actor: supervisor, Unit: "health", Opinion: "bills"})
+	var details string
+	r.at(sec(35), func() {
+		v, err := r.env.QueryWorkflow("__temporal_workflow_metadata")
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		var md sdkpb.WorkflowMetadata
+		if err := v.Get(&md); err != nil {
+			t.Error(err)
+			return
+		}
+		details = md.GetCurrentDetails()
+	})
+	r.act(sec(40), workflows.UpdateWithdraw, workflows.ActionInput{Actor: clerk, Reason: "settled"})
+	r.execute()
+	for _, want := range []string{
+		"**Leader in charge (包案):** district-leader",
+		"**Assigned (交办):** awaiting_report, result report due", "· overdue",
+		"**Co-handling units (协办):** health (awaiting its reply)",
+		"**Joint investigation (联查):** proposed · criteria assignment_overdue",
+	} {
+		if !strings.Contains(details, want) {
+			t.Errorf("current details lack %q:\n%s", want, details)
+		}
 	}
 }
