@@ -297,7 +297,8 @@ const QueryAllowedActions = "allowed_actions"
 // fields an action needs are checked by its validator.
 type ActionInput struct {
 	Actor Actor `json:"actor"`
-	// Unit: accept (handling unit), forward (receiving unit), reassign (new unit).
+	// Unit: accept (handling unit), forward (receiving unit), reassign (new unit), assign (the
+	// unit assigned), add_co_unit (the co-handling unit).
 	Unit string `json:"unit,omitempty"`
 	// Handler: accept, reassign (staff ID of the 承办人).
 	Handler string `json:"handler,omitempty"`
@@ -810,8 +811,9 @@ type ScreeningTransition struct {
 
 // Routine updates.
 const (
-	// UpdateAssign 交办: the petition office assigns the handling unit the case and requires its
-	// result report by ReportDue (default: the handling deadline); Opinion carries the office's
+	// UpdateAssign 交办: the petition office assigns the case to a unit (Unit; default the
+	// handling unit, another moves the case there without a handler) and requires its result
+	// report by ReportDue (default: the handling deadline); Opinion carries the office's
 	// instructions. Supervisors, while the case is handled.
 	UpdateAssign = "assign"
 	// UpdateReportResult 办理结果报告: the handling unit reports its result (Opinion) to the office.

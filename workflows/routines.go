@@ -77,10 +77,19 @@ func (p *petition) assign(ctx workflow.Context, in ActionInput) error {
 	if in.ReportDue != nil {
 		due = *in.ReportDue
 	}
+	details := map[string]any{"instructions": in.Opinion, "report_due": due}
+	if in.Unit != "" && in.Unit != p.State.Unit {
+		// Assigned to another unit: the case moves there, as a reassignment without a handler
+		// (the unit head hears of it and names one); the handling clock runs on.
+		if err := p.learnUnit(ctx, in.Unit); err != nil {
+			return err
+		}
+		details["from_unit"] = p.State.Unit
+		p.State.Unit, p.State.Handler = in.Unit, ""
+	}
+	details["unit"] = p.State.Unit
 	p.State.Assignment = &Assignment{By: in.Actor, At: now, Instructions: in.Opinion, ReportDue: due, Status: AssignmentAwaiting}
-	if err := p.record(ctx, EventAssigned, in.Actor, map[string]any{
-		"unit": p.State.Unit, "instructions": in.Opinion, "report_due": due,
-	}); err != nil {
+	if err := p.record(ctx, EventAssigned, in.Actor, details); err != nil {
 		return err
 	}
 	p.noticeUnitHead(ctx, NoticeAssignment, p.State.Unit,

@@ -399,3 +399,26 @@ func TestRoutinesInTheCurrentDetails(t *testing.T) {
 		}
 	}
 }
+
+// Assigned to another unit, the case moves there without a handler; the unit's head is told
+// and its staff report the result.
+func TestAssignToAnotherUnit(t *testing.T) {
+	r := newRun(t)
+	accept(sec(5), r)
+	assign := r.act(sec(10), workflows.UpdateAssign, workflows.ActionInput{Actor: supervisor, Unit: "health", Opinion: "the hospital's matter"})
+	old := r.act(sec(12), workflows.UpdateReportResult, workflows.ActionInput{Actor: handler, Opinion: "x"})
+	report := r.act(sec(15), workflows.UpdateReportResult, workflows.ActionInput{Actor: healthStaff, Opinion: "settled"})
+	r.act(sec(20), workflows.UpdateWithdraw, workflows.ActionInput{Actor: clerk, Reason: "settled"})
+	r.execute()
+	if st := r.ok(assign); st.Unit != "health" || st.Handler != "" || !st.Assignment.ReportDue.Equal(t0.Add(sec(65))) {
+		t.Errorf("assigned: unit %q handler %q due %s", st.Unit, st.Handler, st.Assignment.ReportDue.Sub(t0))
+	}
+	if ev := r.event(workflows.EventAssigned, 0); ev.Event.Details["from_unit"] != "construction" || ev.Event.Details["unit"] != "health" {
+		t.Errorf("assigned details %v", ev.Event.Details)
+	}
+	r.refused(old, workflows.ErrorInvalidAction, `of unit "construction" cannot take report result on a case of unit "health"`)
+	r.ok(report)
+	if got := r.noticesTo(); len(got) == 0 || got[0] != "assignment:health-head" {
+		t.Errorf("notices %v", got)
+	}
+}
