@@ -106,7 +106,7 @@ var actionFields = map[string][]string{
 	workflows.UpdateWithdraw:         {"reason"},
 	// The bureau's routines (api/actions.go: opinion, report_due, approved, unit, reached,
 	// evaluation, criterion, units, leader, reason).
-	workflows.UpdateAssign:              {"opinion", "report_due"},
+	workflows.UpdateAssign:              {"unit", "opinion", "report_due"},
 	workflows.UpdateReportResult:        {"opinion"},
 	workflows.UpdateReviewResult:        {"approved", "reason", "report_due"},
 	workflows.UpdateAddCoUnit:           {"unit", "opinion"},

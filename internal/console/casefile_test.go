@@ -49,7 +49,7 @@ func TestCaseFileActionBody(t *testing.T) {
 		workflows.UpdateWithdraw:         `{"reason":"需要现场核查"}`,
 		workflows.UpdateRecordService:    `{}`,
 		// The bureau's routines: the team goes as a JSON array, reached as a boolean.
-		workflows.UpdateAssign:              `{"opinion":"经核查，已督促支付。","report_due":"2026-03-20"}`,
+		workflows.UpdateAssign:              `{"unit":"construction","opinion":"经核查，已督促支付。","report_due":"2026-03-20"}`,
 		workflows.UpdateReportResult:        `{"opinion":"经核查，已督促支付。"}`,
 		workflows.UpdateReviewResult:        `{"reason":"需要现场核查","approved":true,"report_due":"2026-03-20"}`,
 		workflows.UpdateAddCoUnit:           `{"unit":"construction","opinion":"经核查，已督促支付。"}`,

@@ -78,6 +78,7 @@ func init() {
 		"act.f.new_report_due":          {"重新报送期限", "New report due"},
 		"act.hint.new_report_due":       {"选填：退回时可另定期限，截至所选日期24时。", "Optional, when sending back: the end of the chosen day."},
 		"act.f.co_unit":                 {"协办单位", "Co-handling unit"},
+		"act.f.assign_unit":             {"交办单位（改选其他单位则移交该单位）", "Assigned unit (another unit takes the case over)"},
 		"act.f.co_part":                 {"承担事项", "Its part"},
 		"act.f.co_reply":                {"协办意见（回复牵头单位）", "Reply to the lead unit"},
 		"act.f.reached":                 {"是否联系上信访人", "Petitioner reached?"},

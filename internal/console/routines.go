@@ -120,7 +120,10 @@ func (c *Console) routineForm(v *view, f *cfForm, now cfNow, d cfDirectory) {
 		if now.Deadline != nil && !now.Deadline.AwaitingService {
 			f.Info = []cfDetail{{Label: v.T("act.info.handling_due"), Value: cfDueText(v, now.Deadline.Due)}}
 		}
+		unitField := cfUnitField(v, a, d, now.Unit) // another unit moves the case there
+		unitField.Label = "act.f.assign_unit"
 		f.Fields = []cfField{
+			unitField,
 			cfTextarea(a, "opinion", "act.f.assign_opinion", false),
 			{ID: a + "-report_due", Name: "report_due", Kind: "date", Label: "act.f.report_due", Hint: "act.hint.report_due", Optional: true},
 		}
