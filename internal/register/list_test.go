@@ -251,7 +251,9 @@ func TestListRoutineFilters(t *testing.T) {
 		{"construction's scope: its cases once, those on its team too", register.ListFilter{Scope: &register.Scope{LedgerUnits: []string{"construction"}}, Limit: 5},
 			func(row) bool { return true }},
 		{"construction and health with a reviewer's arm", register.ListFilter{Scope: &register.Scope{LedgerUnits: []string{"health"}, ReviewUnits: []string{"district"}}, AssignmentStatus: workflows.AssignmentAwaiting},
-			func(r row) bool { return r.assignment == workflows.AssignmentAwaiting && slices.Contains(r.involved, "health") }},
+			func(r row) bool {
+				return r.assignment == workflows.AssignmentAwaiting && slices.Contains(r.involved, "health")
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := want(tc.keep)
