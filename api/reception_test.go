@@ -40,9 +40,10 @@ func newReceptionRegister() *receptionRegister {
 	received := fixedNow.Add(-time.Hour)
 	for _, a := range []register.Appointment{
 		{ID: 10, ReceptionDay: 1, PetitionerName: "孙八", PetitionerPhone: "13900008888", Subject: "小区加装电梯纠纷", Status: register.AppointmentBooked},
-		{ID: 11, ReceptionDay: 1, PetitionerName: "钱七", PetitionerPhone: "13900007777", Subject: "补偿款", Status: register.AppointmentBooked, CaseNo: "2026-000007"},
+		{ID: 11, ReceptionDay: 1, PetitionerName: "钱七", PetitionerPhone: "13900007777", Subject: "补偿款", Status: register.AppointmentBooked, CaseNo: "2026-000007",
+			CaseStage: "handling"},
 		{ID: 12, ReceptionDay: 1, PetitionerName: "周九", PetitionerPhone: "13900009999", Subject: "噪音", Status: register.AppointmentReceived,
-			ReceivedAt: &received, ReceivedCaseNo: "2026-000009", ReceivedAs: register.ReceivedLeaderAssigned},
+			ReceivedAt: &received, ReceivedCaseNo: "2026-000009", ReceivedAs: register.ReceivedLeaderAssigned, CaseStage: "closed"},
 		{ID: 13, ReceptionDay: 3, PetitionerName: "吴十", PetitionerPhone: "13900001010", Subject: "物业", Status: register.AppointmentCancelled},
 		{ID: 14, ReceptionDay: 2, PetitionerName: "郑一", PetitionerPhone: "13900002020", Subject: "医疗", Status: register.AppointmentBooked},
 	} {
@@ -328,6 +329,16 @@ func TestAppointmentsScope(t *testing.T) {
 	if len(list) != 3 || list[0].(map[string]any)["petitioner_name"] != "孙八" || list[0].(map[string]any)["status_label"] != "已预约" {
 		t.Errorf("appointments: %v", list)
 	}
+	// Each appointment carries the stage of its case as the register's query joined it (a new
+	// matter none); no case is read for it, and the read of the day is recorded once.
+	stages := map[float64]any{}
+	for _, x := range list {
+		a := x.(map[string]any)
+		stages[a["id"].(float64)] = a["case_stage"]
+	}
+	if stages[10] != nil || stages[11] != "handling" || stages[12] != "closed" {
+		t.Errorf("case stages: %v", stages)
+	}
 	if len(reg.reads) != 1 || !strings.HasPrefix(reg.reads[0], "clerk-1 ") {
 		t.Errorf("personal data reads: %v", reg.reads)
 	}
@@ -454,6 +465,9 @@ func TestReceiveAppointmentChecks(t *testing.T) {
 		}
 		if tc.status == 200 && (body["case_no"] != "2026-000009" || body["received_as"] != "leader_assigned" || body["received_as_label"] != "领导包案") {
 			t.Errorf("%s: %v", tc.name, body)
+		}
+		if a, _ := body["appointment"].(map[string]any); tc.status == 200 && a["case_stage"] != "closed" {
+			t.Errorf("%s: the received case's stage: %v", tc.name, a)
 		}
 	}
 }

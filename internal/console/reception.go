@@ -75,6 +75,16 @@ type rcAppointment struct {
 	Outcome         string     `json:"outcome"`
 	CreatedBy       string     `json:"created_by"`
 	CreatedAt       time.Time  `json:"created_at"`
+	// CaseStage is the stage now of the case the appointment concerns (the case received, else
+	// the case booked for), as the API's register has it; "" for a new matter.
+	CaseStage string `json:"case_stage"`
+}
+
+// CaseFinal reports an appointment whose case has ended (closed, terminated, rejected,
+// withdrawn): a visit about it is registered as a new case, so its registration fields are
+// shown open (the API decides).
+func (a rcAppointment) CaseFinal() bool {
+	return a.CaseStage != "" && workflows.Stage(a.CaseStage).Final()
 }
 
 // Appointment statuses (the register's; labelled by internal/labels).

@@ -122,10 +122,13 @@ func (f *rcFakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case 11:
 			appts = []map[string]any{
 				{"id": 101, "reception_day": 11, "petitioner_name": "张德明", "petitioner_phone": "13900001111", "subject": "拆迁安置房漏水", "status": "booked"},
-				{"id": 102, "reception_day": 11, "case_no": "2026-000001", "petitioner_name": "王芳", "petitioner_phone": "13900002222", "subject": "补偿款未到位", "status": "booked"},
+				{"id": 102, "reception_day": 11, "case_no": "2026-000001", "petitioner_name": "王芳", "petitioner_phone": "13900002222", "subject": "补偿款未到位", "status": "booked",
+					"case_stage": "handling"},
 				{"id": 103, "reception_day": 11, "petitioner_name": "赵磊", "petitioner_phone": "13900003333", "subject": "物业收费", "status": "received",
-					"received_at": at, "received_case_no": "2026-000042", "received_as": "registered", "outcome": "责成区住建局十日内答复"},
+					"received_at": at, "received_case_no": "2026-000042", "received_as": "registered", "outcome": "责成区住建局十日内答复", "case_stage": "registered"},
 				{"id": 104, "reception_day": 11, "petitioner_name": "钱多", "petitioner_phone": "13900004444", "subject": "违章搭建", "status": "no_show", "outcome": "电话未接通"},
+				{"id": 105, "reception_day": 11, "case_no": "2026-000009", "petitioner_name": "李娜", "petitioner_phone": "13900006666", "subject": "噪音扰民又起", "status": "booked",
+					"case_stage": "closed"},
 			}
 		case 12:
 			appts = []map[string]any{{"id": 121, "reception_day": 12, "petitioner_name": "孙丽", "petitioner_phone": "13900005555", "subject": "电梯维修", "status": "booked"}}
@@ -415,6 +418,23 @@ func TestReceptionDayPage(t *testing.T) {
 	)
 	rcWantNot(t, page, `id="appt-103-receive"`, `id="appt-104-noshow"`, `id="rc-day-cancel"`, `id="rc-not-yet"`)
 	cfCheckLabels(t, page)
+	// Each case's stage, labelled: an open case keeps the registration fields folded, a case
+	// in a final stage shows them open (the visit is a new case), category and content required.
+	rcWant(t, page,
+		`id="appt-102-stage" class="rc-stage" data-stage="handling">办理中`,
+		`id="appt-103-stage" class="rc-stage" data-stage="registered">已登记待受理`,
+		`id="appt-105-stage" class="rc-stage rc-final" data-stage="closed">已办结`,
+		`<details class="rc-fold" id="appt-102-newcase">`,
+		`<details class="rc-fold" id="appt-105-newcase" open>`, `id="appt-105-final"`,
+		"信访事项 2026-000009 已结束（已办结）：接待后本次来访登记为新的信访事项，由孙局包案",
+	)
+	rcWantNot(t, page, `id="appt-101-stage"`, `id="appt-104-stage"`, `id="appt-102-final"`)
+	if i := strings.Index(page, `id="appt-105-newcase"`); i < 0 || !regexp.MustCompile(`(?s)^.*?<label for="a105-content">[^<]*\*`).MatchString(page[i:]) {
+		t.Error("a closed case's visit: content is not marked required")
+	}
+	if i := strings.Index(page, `id="appt-102-newcase"`); i < 0 || regexp.MustCompile(`(?s)^.*?<label for="a102-content">[^<]*\*`).MatchString(page[i:]) {
+		t.Error("an open case's visit: content is marked required")
+	}
 
 	// A coming day: booked, but visits are recorded on the day; it may be cancelled.
 	page = cfGet(c, "/reception/12").Body.String()
@@ -538,7 +558,7 @@ func TestReceptionReceive(t *testing.T) {
 		t.Fatalf("refused: %d", w.Code)
 	}
 	rcWant(t, page, `id="appt-102-receive" open`, `id="appt-102-errors"`, `href="#a102-category"`, `id="a102-category-error"`, `id="a102-content-error"`,
-		"必填", "领导包案</textarea>", `<details class="rc-fold" open>`)
+		"必填", "领导包案</textarea>", `<details class="rc-fold" id="appt-102-newcase" open>`)
 	rcWantNot(t, page, `id="appt-101-receive" open`, `id="appt-101-errors"`)
 	cfCheckLabels(t, page)
 

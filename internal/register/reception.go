@@ -108,6 +108,10 @@ type Appointment struct {
 	CreatedBy      string     `json:"created_by"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
+	// CaseStage is the stage, as the register's cases row has it now, of the case the
+	// appointment concerns: the case received (ReceivedCaseNo), else the case it was booked
+	// for (CaseNo); "" when neither. Read in the same query (a join), and no personal data.
+	CaseStage string `json:"case_stage,omitempty"`
 }
 
 // NewAppointment is an appointment as a clerk books it.
@@ -299,13 +303,19 @@ func (s *Store) CancelReceptionDay(ctx context.Context, id int64, by string, at 
 
 const appointmentColumns = `a.id, a.reception_day, COALESCE(a.case_no, ''), a.petitioner_name, a.petitioner_phone,
 	a.subject, a.status, a.received_at, COALESCE(a.received_case_no, ''), a.received_as, a.recorded_by,
-	a.outcome, a.created_by, a.created_at, a.updated_at`
+	a.outcome, a.created_by, a.created_at, a.updated_at, COALESCE(cs.stage, '')`
+
+// appointmentFrom joins an appointment's case (the case received, else the case booked for) for
+// its stage. A row lock names the appointment: FOR UPDATE OF a (the case is on the nullable side
+// of the join).
+const appointmentFrom = ` FROM reception_appointments a
+	LEFT JOIN cases cs ON cs.case_no = COALESCE(NULLIF(a.received_case_no, ''), a.case_no)`
 
 func scanAppointment(row pgx.CollectableRow) (Appointment, error) {
 	var a Appointment
 	err := row.Scan(&a.ID, &a.ReceptionDay, &a.CaseNo, &a.PetitionerName, &a.PetitionerPhone, &a.Subject,
 		&a.Status, &a.ReceivedAt, &a.ReceivedCaseNo, &a.ReceivedAs, &a.RecordedBy, &a.Outcome, &a.CreatedBy,
-		&a.CreatedAt, &a.UpdatedAt)
+		&a.CreatedAt, &a.UpdatedAt, &a.CaseStage)
 	return a, err
 }
 
@@ -326,7 +336,7 @@ func (s *Store) appointmentWhere(ctx context.Context, q querier, where string, a
 	if err != nil {
 		return Appointment{}, err
 	}
-	rows, _ := q.Query(ctx, `SELECT `+appointmentColumns+` FROM reception_appointments a WHERE `+where, args...)
+	rows, _ := q.Query(ctx, `SELECT `+appointmentColumns+appointmentFrom+` WHERE `+where, args...)
 	a, err := pgx.CollectExactlyOneRow(rows, scanAppointment)
 	if errNoRows(err) {
 		return Appointment{}, ErrNotFound
@@ -426,7 +436,7 @@ func (s *Store) Appointments(ctx context.Context, day int64) ([]Appointment, err
 	if err != nil {
 		return nil, err
 	}
-	rows, _ := s.pool.Query(ctx, `SELECT `+appointmentColumns+` FROM reception_appointments a
+	rows, _ := s.pool.Query(ctx, `SELECT `+appointmentColumns+appointmentFrom+`
 		WHERE a.reception_day = $1 ORDER BY a.id`, day)
 	list, err := pgx.CollectRows(rows, scanAppointment)
 	if err != nil {
@@ -449,7 +459,7 @@ func (s *Store) ReceiveAppointment(ctx context.Context, r Reception) (Appointmen
 	}
 	var a Appointment
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := s.appointmentWhere(ctx, tx, "a.id = $1 FOR UPDATE", r.Appointment)
+		cur, err := s.appointmentWhere(ctx, tx, "a.id = $1 FOR UPDATE OF a", r.Appointment)
 		if err != nil {
 			return err
 		}
@@ -479,7 +489,7 @@ func (s *Store) ReceiveAppointment(ctx context.Context, r Reception) (Appointmen
 func (s *Store) NoShowAppointment(ctx context.Context, id int64, by string, at time.Time, note string) (Appointment, error) {
 	var a Appointment
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		cur, err := s.appointmentWhere(ctx, tx, "a.id = $1 FOR UPDATE", id)
+		cur, err := s.appointmentWhere(ctx, tx, "a.id = $1 FOR UPDATE OF a", id)
 		if err != nil {
 			return err
 		}
@@ -524,8 +534,8 @@ func (s *Store) ReceptionRecord(ctx context.Context, leader, from, to string) ([
 	}
 	rows, err := s.pool.Query(ctx, `SELECT `+appointmentColumns+`,
 			c.case_no, c.channel, c.category, c.stage, c.unit, c.leader, c.overdue, c.due_at, c.evaluation,
-			c.registered_at, c.closed_at
-		FROM reception_appointments a LEFT JOIN cases c ON c.case_no = a.received_case_no
+			c.registered_at, c.closed_at`+appointmentFrom+`
+		LEFT JOIN cases c ON c.case_no = a.received_case_no
 		WHERE a.reception_day = ANY($1) ORDER BY a.reception_day, a.id`, ids)
 	if err != nil {
 		return nil, err
@@ -540,7 +550,7 @@ func (s *Store) ReceptionRecord(ctx context.Context, leader, from, to string) ([
 		)
 		if err := rows.Scan(&a.ID, &a.ReceptionDay, &a.CaseNo, &a.PetitionerName, &a.PetitionerPhone, &a.Subject,
 			&a.Status, &a.ReceivedAt, &a.ReceivedCaseNo, &a.ReceivedAs, &a.RecordedBy, &a.Outcome, &a.CreatedBy,
-			&a.CreatedAt, &a.UpdatedAt, &caseNo, &channel, &category, &stage, &unit, &caseLeader, &overdue, &dueAt,
+			&a.CreatedAt, &a.UpdatedAt, &a.CaseStage, &caseNo, &channel, &category, &stage, &unit, &caseLeader, &overdue, &dueAt,
 			&grade, &registeredAt, &closedAt); err != nil {
 			return nil, err
 		}

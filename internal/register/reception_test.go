@@ -107,6 +107,13 @@ func TestReceptionDaysAndAppointments(t *testing.T) {
 	if err != nil || len(list) != 3 || list[0].PetitionerName != "孙八" || list[1].CaseNo != existing.CaseNo {
 		t.Fatalf("appointments: %+v %v", list, err)
 	}
+	// The stage of the case an appointment is booked for comes with it (a new matter has none).
+	if list[0].CaseStage != "" || list[1].CaseStage != string(workflows.StageRegistered) || list[2].CaseStage != "" {
+		t.Errorf("case stages: %q %q %q", list[0].CaseStage, list[1].CaseStage, list[2].CaseStage)
+	}
+	if a, err := s.AppointmentByID(ctx, a2.ID); err != nil || a.CaseStage != string(workflows.StageRegistered) {
+		t.Errorf("appointment for a case: %+v %v", a, err)
+	}
 
 	// The visit of the new matter becomes a case with the leader in charge from the start.
 	visit := mustRegister(t, s, register.NewCase{Topic: "小区加装电梯纠纷", Content: "接访登记", Policy: "default",
@@ -122,6 +129,9 @@ func TestReceptionDaysAndAppointments(t *testing.T) {
 	if err != nil || got.Status != register.AppointmentReceived || got.ReceivedCaseNo != visit.CaseNo ||
 		got.ReceivedAs != register.ReceivedRegistered || got.ReceivedAt == nil || !got.ReceivedAt.Equal(at) || got.RecordedBy != "leader.district" {
 		t.Fatalf("receive: %+v %v", got, err)
+	}
+	if got.CaseStage != string(workflows.StageRegistered) {
+		t.Errorf("the received case's stage: %q", got.CaseStage)
 	}
 	if again, err := s.ReceiveAppointment(ctx, r1); err != nil || !again.UpdatedAt.Equal(got.UpdatedAt) {
 		t.Errorf("received again: %+v %v", again, err)
@@ -140,7 +150,7 @@ func TestReceptionDaysAndAppointments(t *testing.T) {
 		t.Errorf("no-show of a received appointment: %v", err)
 	}
 	ns, err := s.NoShowAppointment(ctx, a3.ID, "clerk.li", at, "电话未接通")
-	if err != nil || ns.Status != register.AppointmentNoShow || ns.Outcome != "电话未接通" {
+	if err != nil || ns.Status != register.AppointmentNoShow || ns.Outcome != "电话未接通" || ns.CaseStage != "" {
 		t.Errorf("no-show: %+v %v", ns, err)
 	}
 	if _, err := s.NoShowAppointment(ctx, a3.ID, "clerk.li", at, ""); err != nil {
@@ -191,18 +201,40 @@ func TestReceptionDaysAndAppointments(t *testing.T) {
 	apply(t, s, 1, workflows.EventAccepted, st)
 	st.Stage, st.ClosedAt, st.Evaluation = workflows.StageClosed, &closed, workflows.EvaluationSatisfied
 	apply(t, s, 2, workflows.EventClosed, st)
+	// The appointments read the case's stage as the register has it now: closed (final).
+	list, err = s.Appointments(ctx, d.ID)
+	if err != nil || len(list) != 3 || list[1].CaseStage != string(workflows.StageClosed) || !workflows.Stage(list[1].CaseStage).Final() ||
+		list[0].CaseStage != string(workflows.StageRegistered) {
+		t.Errorf("appointments after the case closed: %+v %v", list, err)
+	}
+	// A case booked for, closed, whose visit was registered as a new case: the received case's stage.
+	a6, _, err := s.BookAppointment(ctx, register.NewAppointment{ReceptionDay: d.ID, CaseNo: existing.CaseNo,
+		PetitionerName: "钱七", PetitionerPhone: "13900007777", Subject: "补偿款又拖欠", CreatedBy: "clerk.li", IdempotencyKey: "appt-6"})
+	if err != nil || a6.CaseStage != string(workflows.StageClosed) {
+		t.Fatalf("book for a closed case: %+v %v", a6, err)
+	}
+	revisit := mustRegister(t, s, register.NewCase{Topic: "补偿款又拖欠", Content: "接访登记", Policy: "default",
+		RegisteredBy: "clerk.li", Leader: "leader.district", IdempotencyKey: "reception-appointment-6",
+		Petitioners: []register.Petitioner{{Name: "钱七", Phone: "13900007777"}}})
+	if got, err := s.ReceiveAppointment(ctx, register.Reception{Appointment: a6.ID, CaseNo: revisit.CaseNo,
+		As: register.ReceivedRegistered, By: "clerk.li", At: at}); err != nil || got.CaseStage != string(workflows.StageRegistered) {
+		t.Errorf("received as a new case: %+v %v", got, err)
+	}
 
 	record, err := s.ReceptionRecord(ctx, "leader.district", "2026-06-01", "2026-06-30")
 	if err != nil || len(record) != 1 {
 		t.Fatalf("record: %+v %v", record, err)
 	}
 	rd := record[0]
-	if rd.ID != d.ID || rd.Received != 2 || rd.NoShow != 1 || len(rd.Appointments) != 3 || len(rd.Cases) != 2 {
+	if rd.ID != d.ID || rd.Received != 3 || rd.NoShow != 1 || len(rd.Appointments) != 4 || len(rd.Cases) != 3 {
 		t.Fatalf("record day: %+v", rd)
 	}
 	for _, a := range rd.Appointments {
 		if a.PetitionerName != "" || a.PetitionerPhone != "" {
 			t.Errorf("the record carries personal data: %+v", a)
+		}
+		if a.ID == a2.ID && a.CaseStage != string(workflows.StageClosed) {
+			t.Errorf("the record's appointment lacks its case's stage: %+v", a)
 		}
 	}
 	byCase := map[string]register.ReceivedCase{}
