@@ -126,6 +126,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /screening", c.staff(c.screeningPage))
 	m.HandleFunc("POST /screening/{month}/reports", c.staff(c.screeningFile))
 	m.HandleFunc("GET /screening/{month}/ledger/{format}", c.staff(c.screeningLedger))
+	m.HandleFunc("POST /screening/disputes/{id}/case", c.staff(c.screeningCase))
 	m.HandleFunc("GET /warnings", c.staff(c.warningsPage))
 	// Leader reception days, appointments and the reception record (reception.go).
 	m.HandleFunc("GET /reception", c.staff(c.receptionPage))

@@ -62,6 +62,16 @@ func init() {
 		"sc.all_filed":        {"您所在单位本月已报送。", "Your unit has filed this month."},
 		"sc.closed_no_filing": {"本轮排查已结束，不再接受报送。", "The round has closed; reports are no longer taken."},
 
+		// A listed line made a case.
+		"sc.case.make":    {"转为信访事项", "Make it a case"},
+		"sc.case.of":      {"%s第%d条", "%s, line %d"},
+		"sc.case.intro":   {"本条按来访、申诉求决登记为信访事项，以事由为事由、本条内容为正文，登记后与本条关联。请填写信访人：姓名，及身份证号码或电话。带 * 的为必填项。", "The line is registered as a case (a visit, an appeal) with its summary as topic and the line as content, and linked to it. Give the petitioners: the name, and the ID number or the phone. Fields marked * are required."},
+		"sc.case.submit":  {"登记为信访事项", "Register the case"},
+		"sc.case.refused": {"未能转为信访事项，请修改以下各项：", "Not made a case: please correct the following:"},
+		"sc.case.already": {"该条已转为信访事项 %s。", "That line is case %s already."},
+		"sc.case.back":    {"返回矛盾纠纷排查", "Back to the screening"},
+		"sc.case.bad_id":  {"没有这一条排查记录。", "There is no such line."},
+
 		// Warnings.
 		"warn.title":               {"预警", "Early warnings"},
 		"warn.intro":               {"按预警规则列出您可查看的、触发过预警的信访事项；规则和阈值由本单位设定。", "The cases you may see on which each warning rule fired; the rules and thresholds are the office's."},

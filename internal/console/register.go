@@ -366,6 +366,9 @@ type receiptView struct {
 	DueText     string
 	QueryURL    string
 	RegisteredB string
+	// Back is where the receipt leads on from a registration made elsewhere (a screening
+	// dispute's page) instead of another registration; BackText its words' key.
+	Back, BackText string
 }
 
 func (c *Console) registerSubmit(w http.ResponseWriter, r *http.Request, v *view) {
@@ -467,10 +470,16 @@ func (c *Console) showRegErrors(p *regPage, v *view, placed map[string]string, m
 }
 
 func (c *Console) renderReceipt(w http.ResponseWriter, r *http.Request, v *view, a regAnswer, req regRequest) {
-	rv := receiptView{Answer: a, CaseNo: a.CaseNo, QueryCode: a.QueryCode, Topic: req.Topic, RegisteredB: v.Me.Name}
+	c.showReceipt(w, r, v, a, receiptView{Topic: req.Topic}, "register")
+}
+
+// showReceipt draws the receipt of a registration's answer a (the receipt, or the repeat's
+// linked case) under the navigation entry nav; rv brings the topic sent and where to go back.
+func (c *Console) showReceipt(w http.ResponseWriter, r *http.Request, v *view, a regAnswer, rv receiptView, nav string) {
+	rv.Answer, rv.CaseNo, rv.QueryCode, rv.RegisteredB = a, a.CaseNo, a.QueryCode, v.Me.Name
 	if a.LinkedTo != "" {
 		rv.Linked, rv.CaseNo = true, a.LinkedTo
-		v.Title, v.Nav, v.Data = v.T("reg.linked.title"), "register", rv
+		v.Title, v.Nav, v.Data = v.T("reg.linked.title"), nav, rv
 		c.render(w, http.StatusOK, "receipt", v)
 		return
 	}
@@ -492,7 +501,7 @@ func (c *Console) renderReceipt(w http.ResponseWriter, r *http.Request, v *view,
 		scheme = "https"
 	}
 	rv.QueryURL = scheme + "://" + r.Host + "/query"
-	v.Title, v.Nav, v.Data = v.T("reg.receipt.title"), "register", rv
+	v.Title, v.Nav, v.Data = v.T("reg.receipt.title"), nav, rv
 	c.render(w, http.StatusCreated, "receipt", v)
 }
 

@@ -137,6 +137,10 @@ type scPage struct {
 	Form     scForm
 	Error    string            // the API's refusal of the form
 	Fields   map[string]string // its field errors other than the lines'
+	// Turning a listed line into a case (screening_case.go): offered by the API's permission,
+	// per line not yet a case; caseForm is the refused one, as typed.
+	CanCase  bool
+	caseForm *scCaseForm
 }
 
 // Kinds are the kinds of a form's line (矛盾纠纷, 信访苗头).
@@ -207,6 +211,7 @@ func (c *Console) scLoad(r *http.Request, v *view, month string) *scPage {
 		p.Err = vErr.Error()
 	}
 	p.CanFile = v.May(permScreeningFile) && p.View != nil && !p.Closed() && len(p.Fileable) > 0
+	p.CanCase = v.May(permScreeningCase)
 	p.Form = scForm{Key: newKey(), Mode: "lines", Lines: make([]scLine, scLinesStart)}
 	if v.Me != nil {
 		for _, rep := range p.Fileable {
