@@ -601,6 +601,30 @@ func (s *Server) bookAppointment(c *gin.Context) {
 	s.answer(c, status, viewAppointment(a))
 }
 
+// appointmentFor reads an action on an appointment (receive, no-show): the reception store,
+// the optional body into req, its note (text, under field) trimmed and checked, and the
+// appointment with its day. Not ok: the request has been answered with the error.
+func (s *Server) appointmentFor(c *gin.Context, req any, field string, text *string) (st receptionStore, a register.Appointment, day register.ReceptionDay, ok bool) {
+	st, err := s.reception()
+	if err == nil {
+		err = decodeOptional(c, req)
+	}
+	if err == nil {
+		*text = strings.TrimSpace(*text)
+		if msg := textProblem(*text, maxOutcome); msg != "" {
+			err = fieldErrors{field: msg}
+		}
+	}
+	if err == nil {
+		a, day, err = s.appointmentOf(c, st)
+	}
+	if err != nil {
+		s.fail(c, err)
+		return nil, a, day, false
+	}
+	return st, a, day, true
+}
+
 // appointmentOf loads an appointment and its day for the signed-in person: the petition
 // office any, a leader those of their own days (another's answers 404).
 func (s *Server) appointmentOf(c *gin.Context, st receptionStore) (register.Appointment, register.ReceptionDay, error) {
@@ -650,24 +674,9 @@ func receptionKey(id int64) string { return "reception-appointment-" + strconv.F
 // Repeated, it answers the appointment as received (with the query code of a case it
 // registered).
 func (s *Server) receiveAppointment(c *gin.Context) {
-	st, err := s.reception()
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req receiveRequest
-	if err := decodeOptional(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	req.Outcome = strings.TrimSpace(req.Outcome)
-	if msg := textProblem(req.Outcome, maxOutcome); msg != "" {
-		s.fail(c, fieldErrors{"outcome": msg})
-		return
-	}
-	a, day, err := s.appointmentOf(c, st)
-	if err != nil {
-		s.fail(c, err)
+	st, a, day, ok := s.appointmentFor(c, &req, "outcome", &req.Outcome)
+	if !ok {
 		return
 	}
 	ctx := c.Request.Context()
@@ -860,24 +869,9 @@ func (s *Server) registerVisit(c *gin.Context, req *receiveRequest, a register.A
 // noShowAppointment is POST /api/v1/appointments/{id}/no-show: the petitioner did not come
 // (未到访), recorded on or after the day, with an optional note. Again: the same answer.
 func (s *Server) noShowAppointment(c *gin.Context) {
-	st, err := s.reception()
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
 	var req noShowRequest
-	if err := decodeOptional(c, &req); err != nil {
-		s.fail(c, err)
-		return
-	}
-	req.Note = strings.TrimSpace(req.Note)
-	if msg := textProblem(req.Note, maxOutcome); msg != "" {
-		s.fail(c, fieldErrors{"note": msg})
-		return
-	}
-	a, day, err := s.appointmentOf(c, st)
-	if err != nil {
-		s.fail(c, err)
+	st, a, day, ok := s.appointmentFor(c, &req, "note", &req.Note)
+	if !ok {
 		return
 	}
 	if a.Status == register.AppointmentBooked && s.today() < day.Day {
@@ -885,7 +879,7 @@ func (s *Server) noShowAppointment(c *gin.Context) {
 		return
 	}
 	p := principal(c)
-	a, err = receptionCall(c.Request.Context(), func(ctx context.Context) (register.Appointment, error) {
+	a, err := receptionCall(c.Request.Context(), func(ctx context.Context) (register.Appointment, error) {
 		return st.NoShowAppointment(ctx, a.ID, p.StaffID, s.now(), req.Note)
 	})
 	if err != nil {
