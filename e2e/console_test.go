@@ -24,6 +24,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+	"go.temporal.io/sdk/client"
 
 	"github.com/petitions/petitions/internal/calendar"
 	"github.com/petitions/petitions/workflows"
@@ -696,4 +697,151 @@ func TestConsoleReceptionDay(t *testing.T) {
 		t.Fatalf("record fields without a label: %v", miss)
 	}
 	b.shot("record")
+}
+
+// fieldsWithoutLabel lists the inputs, selects and text areas within scope (a CSS selector)
+// that no label names.
+func fieldsWithoutLabel(b *browser, scope string) []string {
+	b.t.Helper()
+	return eval[[]string](b, `Array.from(document.querySelectorAll('`+scope+` input:not([type=hidden]), `+scope+` select, `+scope+` textarea'))
+		.filter(e => !e.labels || e.labels.length === 0).map(e => e.name || e.id)`)
+}
+
+// tabTo presses Tab from the focused element until the element with the id has the focus.
+func (b *browser) tabTo(id string) {
+	b.t.Helper()
+	for range 80 {
+		b.run(chromedp.KeyEvent(kb.Tab))
+		if eval[string](b, `document.activeElement ? document.activeElement.id : ""`) == id {
+			return
+		}
+	}
+	b.shot("tab-order")
+	b.t.Fatalf("Tab never reached #%s", id)
+}
+
+// A month's dispute screening (矛盾纠纷排查) in the console: a round of this test's own month
+// opens (as TestScreeningRoundThroughHTTP opens one); the construction bureau's handler files
+// a form with one dispute line on /screening, from the keyboard, and the page shows the unit as
+// filed; a clerk opens the line's 转为信访事项 form, gives the petitioner (name and phone) and
+// gets registration's receipt with the case number and query code; the case file opens, and
+// the screening page links the line to its case. Every field of the page has a label.
+func TestConsoleScreening(t *testing.T) {
+	ctx := context.Background()
+	// A month no schedule opens during the test and no other test uses (2030-01 is
+	// TestScreeningRoundThroughHTTP's): the round is this test's own, whatever runs before.
+	const month = "2030-02"
+	pol := workflows.ScreeningPolicy{Name: "e2e-console", DueAfter: workflows.Duration(10 * time.Minute),
+		Ladder: workflows.Ladder{ReminderBefore: workflows.Duration(time.Minute),
+			LeaderAfter: workflows.Duration(5 * time.Minute), SuperiorAfter: workflows.Duration(10 * time.Minute)},
+		CloseAfter: workflows.Duration(30 * time.Minute)}
+	_, err := stack.Service.Temporal().ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: workflows.ScreeningRoundID(month), TaskQueue: workflows.TaskQueue},
+		workflows.ScreeningWorkflow, workflows.ScreeningInput{Month: month, Policy: pol, Units: []string{"construction", "health"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	apiPath := "/api/v1/screening/rounds/" + month
+	eventually(t, 20*time.Second, "the round in the register", func() bool {
+		var v screeningRoundView
+		return callRaw(t, "GET", apiPath, nil, &v, bearer(t, supervisor)...) == http.StatusOK && v.Round.Units == 2
+	})
+	page := "/screening?month=" + month
+	summary := fmt.Sprintf("城西老旧小区加装电梯分歧，低层住户反对 %d", time.Now().UnixNano()%1e6)
+
+	// The construction bureau's handler files the form with one dispute line, keyboard only.
+	h := newBrowser(t)
+	h.signIn(handler)
+	h.open(page)
+	h.run(chromedp.WaitVisible(css("#sc-form")))
+	if st := h.attr("#sc-unit-construction", "data-status"); st != "pending" {
+		t.Fatalf("construction's report is %q before filing", st)
+	}
+	if miss := fieldsWithoutLabel(h, "main"); len(miss) > 0 {
+		t.Fatalf("screening fields without a label: %v", miss)
+	}
+	h.run(
+		chromedp.Focus(css("#sc-kind-0")), // 矛盾纠纷, the first kind
+		chromedp.Focus(css("#sc-summary-0")), chromedp.KeyEvent(summary),
+		chromedp.Focus(css("#sc-leader-0")), chromedp.KeyEvent("陈志强"),
+		chromedp.Focus(css("#sc-plan-0")), chromedp.KeyEvent("召开业主协调会，一个月内形成加装方案"),
+		chromedp.SetValue(css("#sc-time_limit-0"), "2030-03-15"),
+		chromedp.Focus(css("#sc-note")), chromedp.KeyEvent("本月排查一件"),
+	)
+	if kind := eval[string](h, `document.querySelector('#sc-kind-0').value`); kind != workflows.DisputeKindDispute {
+		t.Fatalf("the line's kind %q, want %s", kind, workflows.DisputeKindDispute)
+	}
+	h.run(chromedp.Focus(css("#sc-mode-lines")))
+	h.tabTo("sc-submit")
+	h.shot("form")
+	h.run(chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css(".flash")))
+	if cls := h.attr(".flash", "class"); strings.Contains(cls, "error") {
+		h.shot("refused")
+		t.Fatalf("the form was refused: %s", h.text(".flash"))
+	}
+	h.wantText("排查表已报送")
+	deadline := time.Now().Add(20 * time.Second)
+	for h.attr("#sc-unit-construction", "data-status") != "filed" {
+		if time.Now().After(deadline) {
+			h.shot("not-filed")
+			t.Fatalf("construction never shown as filed: %s", h.text("#sc-unit-construction"))
+		}
+		time.Sleep(500 * time.Millisecond)
+		h.open(page)
+	}
+	if row := h.text("#sc-unit-construction"); !strings.Contains(row, "已报送") {
+		t.Fatalf("construction's row: %q", row)
+	}
+	h.wantText(summary)
+	h.shot("filed")
+
+	// A clerk turns the line into a case.
+	c := newBrowser(t)
+	c.signIn(clerk)
+	c.open(page)
+	c.run(chromedp.WaitVisible(css("#sc-disputes")))
+	row := eval[string](c, fmt.Sprintf(`(() => { const r = Array.from(document.querySelectorAll('#sc-disputes tr[id^="sc-dispute-"]')).find(r => r.textContent.includes(%q)); return r ? r.id : ''; })()`, summary))
+	id := strings.TrimPrefix(row, "sc-dispute-")
+	if row == "" || id == "" {
+		c.shot("disputes")
+		t.Fatalf("the clerk's page does not list the line %q", summary)
+	}
+	if miss := fieldsWithoutLabel(c, "main"); len(miss) > 0 {
+		t.Fatalf("screening fields without a label (clerk): %v", miss)
+	}
+	pet := petitioner()
+	name, phone := "赵某排查转办", pet["phone"].(string)
+	// The petitioner's name and phone must never reach Temporal or the logs (zz_sealed_test).
+	collectSecrets("POST", "", map[string]any{"petitioners": []any{map[string]any{"name": name, "phone": phone}}})
+	prefix := "#d" + id + "-petitioners-0-"
+	c.run(
+		chromedp.Focus(css("#sc-case-"+id+"-toggle")), chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(css(prefix+"name")),
+		chromedp.Focus(css(prefix+"name")), chromedp.KeyEvent(name),
+		chromedp.Focus(css(prefix+"phone")), chromedp.KeyEvent(phone),
+	)
+	c.shot("case-form")
+	c.run(chromedp.Focus(css("#sc-case-"+id+"-submit")), chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(css("#receipt")))
+	caseNo := strings.TrimSpace(c.text("#receipt-case-no"))
+	code := strings.TrimSpace(c.text("#receipt-query-code"))
+	if !strings.HasPrefix(caseNo, fmt.Sprint(time.Now().Year())+"-") || len(code) < 6 {
+		c.shot("receipt")
+		t.Fatalf("receipt: case %q code %q", caseNo, code)
+	}
+	c.wantText("信访事项登记回执")
+	c.shot("receipt")
+
+	// The case file of that number.
+	c.run(chromedp.Click(css(`.receipt-actions a[href="/cases/`+caseNo+`"]`)), chromedp.WaitVisible(css("#timeline")))
+	c.wantText(caseNo)
+	c.shot("case-file")
+
+	// The screening page links the line to its case, with no form left to make it one.
+	c.waitText(page, caseNo, 20*time.Second)
+	if got := strings.TrimSpace(c.text("#sc-dispute-" + id + "-case")); got != caseNo {
+		t.Fatalf("the line's case %q, want %s", got, caseNo)
+	}
+	if n := eval[int](c, `document.querySelectorAll('#sc-case-`+id+`-form').length`); n != 0 {
+		t.Fatal("the line made a case still offers its form")
+	}
+	c.shot("linked")
 }
