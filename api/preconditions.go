@@ -84,6 +84,13 @@ func mergeFieldErrors(errs ...error) error {
 	return all
 }
 
+// errKeyRequired is the 428 of a POST that creates something and needs an Idempotency-Key:
+// what needs it, what one key stands for, and what the key guarantees on a retry.
+func errKeyRequired(what, per, retry string) error {
+	return &preconditionRequiredError{msg: what + " needs an Idempotency-Key header (a new random value per " + per +
+		", repeated unchanged on retries), so " + retry}
+}
+
 // errPreconditionRequired tells the client what to send.
 func errPreconditionRequired(read string) error {
 	return &preconditionRequiredError{msg: "an action needs an If-Match header with the case's ETag (from " + read +

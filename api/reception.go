@@ -307,7 +307,7 @@ func (s *Server) createReceptionDay(c *gin.Context) {
 		return
 	}
 	if key == "" {
-		s.fail(c, &preconditionRequiredError{msg: "publishing a reception day needs an Idempotency-Key header (a new random value per day, repeated unchanged on retries), so a retry publishes it once"})
+		s.fail(c, errKeyRequired("publishing a reception day", "day", "a retry publishes it once"))
 		return
 	}
 	st, err := s.reception()
@@ -536,7 +536,7 @@ func (s *Server) bookAppointment(c *gin.Context) {
 		return
 	}
 	if key == "" {
-		s.fail(c, &preconditionRequiredError{msg: "booking an appointment needs an Idempotency-Key header (a new random value per appointment, repeated unchanged on retries), so a retry books it once"})
+		s.fail(c, errKeyRequired("booking an appointment", "appointment", "a retry books it once"))
 		return
 	}
 	st, err := s.reception()

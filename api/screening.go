@@ -298,7 +298,7 @@ func (s *Server) fileScreeningReport(c *gin.Context) {
 		return
 	}
 	if key == "" {
-		s.fail(c, &preconditionRequiredError{msg: "a screening report needs an Idempotency-Key header (a new random value per report, repeated unchanged on retries), so a retry after a timeout files it once"})
+		s.fail(c, errKeyRequired("a screening report", "report", "a retry after a timeout files it once"))
 		return
 	}
 	if s.temporal == nil {
