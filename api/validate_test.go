@@ -245,6 +245,15 @@ func TestActionValidationWithoutDependencies(t *testing.T) {
 		{`{"reason":"nul \u0000 byte"}`, "reason"},
 		{`{"opinion":"bell \u0007"}`, "opinion"},
 		{`{"actor":"clerk-1","days":0}`, "days"}, // the signed-in clerk's own ID is fine
+		// The routines' fields (交办, 回访, 联查).
+		{`{"report_due":"10000-01-01"}`, "report_due"},
+		{`{"report_due":"next week"}`, "report_due"},
+		{`{"reached":"yes"}`, "reached"},
+		{`{"criterion":"gut feeling"}`, "criterion"},
+		{`{"units":["construction","he\u0000alth"]}`, "units"},
+		{`{"units":["construction",""]}`, "units"},
+		{`{"units":"construction"}`, "units"},
+		{`{"units":["u1","u2","u3","u4","u5","u6","u7","u8","u9","u10","u11","u12","u13","u14","u15","u16","u17","u18","u19","u20","u21"]}`, "units"},
 	} {
 		w, body := do(t, s, http.MethodPost, "/api/v1/petitions/2026-000001/reply", tc.body)
 		fields, _ := body["fields"].(map[string]any)
