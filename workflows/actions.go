@@ -224,7 +224,7 @@ func (p *petition) validate(a action, now time.Time, in ActionInput) error {
 		return invalidAction("%s is not allowed for a %s; it needs a %s", name, roleText(in.Actor.Role), rolesText(roles))
 	}
 	if a.rule.unit != nil && unitScoped(in.Actor.Role) {
-		if unit := a.rule.unit(p, in); in.Actor.Unit != unit && !(in.Actor.Role == RoleLeader && slices.Contains(in.Actor.Units, unit)) {
+		if unit := a.rule.unit(p, in); !actsFor(in.Actor, unit) {
 			return invalidAction("%s %s of unit %q cannot take %s on a case of unit %q",
 				in.Actor.Role, in.Actor.ID, in.Actor.Unit, name, unit)
 		}

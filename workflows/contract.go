@@ -5,6 +5,7 @@ package workflows
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
 	"time"
 
@@ -991,12 +992,9 @@ type JointInvestigation struct {
 func (s CaseState) InvolvedUnits() []string {
 	var out []string
 	add := func(u string) {
-		for _, x := range out {
-			if x == u {
-				return
-			}
+		if !slices.Contains(out, u) {
+			out = append(out, u)
 		}
-		out = append(out, u)
 	}
 	for _, c := range s.CoUnits {
 		add(c.Unit)

@@ -45,7 +45,8 @@ func officeUnit(p *petition, in ActionInput) string {
 	return in.Actor.Unit // a case started outside the API: any leader
 }
 
-// actsFor reports whether actor belongs to unit: their own unit, or for a leader one below it.
+// actsFor reports whether actor belongs to unit: their own unit, or for a leader one below it
+// (the unit check of every unit-scoped action, validate).
 func actsFor(actor Actor, unit string) bool {
 	return actor.Unit == unit || actor.Role == RoleLeader && slices.Contains(actor.Units, unit)
 }
@@ -244,7 +245,7 @@ func (p *petition) headOf(unit string) string {
 }
 
 // noticeKeyed sends one of several notices of an event, each under its own key, so the
-// receiver tells a repeated delivery from another recipient's notice.
+// receiver tells a repeated delivery from another recipient's notice (also the warnings').
 func (p *petition) noticeKeyed(ctx workflow.Context, key, kind, recipient, unit, msg string) {
 	n := Notice{Key: key, CaseNo: p.State.CaseNo, Kind: kind, Recipient: recipient, Unit: unit, Message: msg}
 	p.Notices = append(p.Notices, n)

@@ -128,16 +128,8 @@ func (p *petition) noticeWarning(ctx workflow.Context, w RaisedWarning, supervis
 		recipients = []string{""}
 	}
 	for _, to := range recipients {
-		n := Notice{
-			Key:       p.State.CaseNo + "/warning/" + w.Rule + "/" + to,
-			CaseNo:    p.State.CaseNo,
-			Kind:      NoticeWarning,
-			Recipient: to,
-			Unit:      office,
-			Message:   fmt.Sprintf("预警 early warning on case %s: %s (%s)", p.State.CaseNo, w.Rule, w.Reason),
-		}
-		p.Notices = append(p.Notices, n)
-		p.deliver(ctx, n)
+		p.noticeKeyed(ctx, p.State.CaseNo+"/warning/"+w.Rule+"/"+to, NoticeWarning, to, office,
+			fmt.Sprintf("预警 early warning on case %s: %s (%s)", p.State.CaseNo, w.Rule, w.Reason))
 	}
 }
 
