@@ -51,15 +51,7 @@ func (s *Store) Import(ctx context.Context, nc NewCase, ref string) (c Case, cre
 	if nc.Attachments == nil {
 		nc.Attachments = []Attachment{}
 	}
-	x, err := s.sealer()
-	if err != nil {
-		return Case{}, false, err
-	}
-	code, err := newQueryCode()
-	if err != nil {
-		return Case{}, false, err
-	}
-	sealedCode, err := x.Seal(code)
+	x, _, sealedCode, err := s.sealedQueryCode()
 	if err != nil {
 		return Case{}, false, err
 	}

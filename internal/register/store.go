@@ -176,15 +176,7 @@ func (s *Store) Register(ctx context.Context, nc NewCase) (c Case, created bool,
 	if nc.Attachments == nil {
 		nc.Attachments = []Attachment{} // '[]', not JSON null
 	}
-	x, err := s.sealer()
-	if err != nil {
-		return Case{}, false, err
-	}
-	code, err := newQueryCode()
-	if err != nil {
-		return Case{}, false, err
-	}
-	sealedCode, err := x.Seal(code)
+	x, _, sealedCode, err := s.sealedQueryCode()
 	if err != nil {
 		return Case{}, false, err
 	}
@@ -335,6 +327,21 @@ func newQueryCode() (string, error) {
 	return fmt.Sprintf("%08d", n.Int64()), nil
 }
 
+// sealedQueryCode draws a new query code and seals it (the register keeps only the sealed
+// one), with the sealer it used for the case's other personal data.
+func (s *Store) sealedQueryCode() (x Sealer, code, sealed string, err error) {
+	if x, err = s.sealer(); err != nil {
+		return nil, "", "", err
+	}
+	if code, err = newQueryCode(); err != nil {
+		return nil, "", "", err
+	}
+	if sealed, err = x.Seal(code); err != nil {
+		return nil, "", "", err
+	}
+	return x, code, sealed, nil
+}
+
 // normalizeIDNumber trims a resident ID number and upper-cases its 'x' check digit, so the
 // same person is recognised however the clerk typed it.
 func normalizeIDNumber(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
@@ -442,15 +449,7 @@ func (s *Store) GetByQueryCode(ctx context.Context, caseNo, code string) (Case, 
 // ReissueQueryCode gives a case a new query code (the petitioner lost theirs) and returns it;
 // the old one stops working at once.
 func (s *Store) ReissueQueryCode(ctx context.Context, caseNo string) (string, error) {
-	x, err := s.sealer()
-	if err != nil {
-		return "", err
-	}
-	code, err := newQueryCode()
-	if err != nil {
-		return "", err
-	}
-	sealed, err := x.Seal(code)
+	_, code, sealed, err := s.sealedQueryCode()
 	if err != nil {
 		return "", err
 	}
